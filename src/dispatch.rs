@@ -1,0 +1,354 @@
+//! Trigger, sink and observer semantics, generic over the event handle `E` and the
+//! callback handle `C` (both zvals in PHP). The binding calls observers itself, one at a
+//! time, through [`Dispatcher::next_call`], so that an observer may trigger events,
+//! redirect, close a sink or reset without the dispatcher being borrowed meanwhile.
+//!
+//! Values that leave the dispatcher are returned to the caller rather than dropped
+//! inside it: dropping a PHP value can run PHP code, which may call back in here.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// Events captured while redirecting. One sink is active at a time.
+#[derive(Debug)]
+pub struct Sink<E> {
+    events: RefCell<Vec<E>>,
+    open: Cell<bool>,
+}
+
+impl<E: Clone> Sink<E> {
+    fn new() -> Self {
+        Sink {
+            events: RefCell::new(Vec::new()),
+            open: Cell::new(true),
+        }
+    }
+
+    /// The captured events, in trigger order.
+    pub fn events(&self) -> Vec<E> {
+        self.events.borrow().clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<E> {
+        self.events.borrow().get(i).cloned()
+    }
+
+    /// Position of the first event that `pred` accepts.
+    pub fn position(&self, mut pred: impl FnMut(&E) -> bool) -> Option<usize> {
+        self.events.borrow().iter().position(|e| pred(e))
+    }
+
+    /// Forgets the captured events (redirection goes on); returns them for dropping.
+    #[must_use]
+    pub fn clear(&self) -> Vec<E> {
+        std::mem::take(&mut *self.events.borrow_mut())
+    }
+
+    /// Is this the sink events go to now?
+    pub fn is_open(&self) -> bool {
+        self.open.get()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Observer<C> {
+    eventname: String,
+    callback: C,
+    priority: i64,
+}
+
+/// What `trigger` did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Went to the active sink; no observer runs.
+    Captured,
+    /// Queued behind the event being dispatched now (triggered inside an observer).
+    Queued,
+    /// Queued, and the caller must now drain [`Dispatcher::next_call`].
+    Dispatch,
+}
+
+/// Values removed from the dispatcher, for the caller to drop.
+pub struct Leftovers<E, C> {
+    pub events: Vec<E>,
+    pub callbacks: Vec<C>,
+}
+
+/// Per-request trigger state.
+#[derive(Debug)]
+pub struct Dispatcher<E, C> {
+    /// Sorted: higher priority first, then registration order.
+    observers: Vec<Observer<C>>,
+    active: Option<Rc<Sink<E>>>,
+    queue: VecDeque<(E, String)>,
+    current: Option<(E, VecDeque<C>)>,
+    dispatching: bool,
+}
+
+impl<E, C> Default for Dispatcher<E, C> {
+    fn default() -> Self {
+        Dispatcher {
+            observers: Vec::new(),
+            active: None,
+            queue: VecDeque::new(),
+            current: None,
+            dispatching: false,
+        }
+    }
+}
+
+impl<E: Clone, C: Clone> Dispatcher<E, C> {
+    /// Registers an observer for an event class name (leading backslash optional) or `*`.
+    pub fn observe(&mut self, eventname: &str, callback: C, priority: i64) {
+        let eventname = if eventname == "*" || eventname.starts_with('\\') {
+            eventname.to_string()
+        } else {
+            format!("\\{eventname}")
+        };
+        let at = self
+            .observers
+            .iter()
+            .position(|o| o.priority < priority)
+            .unwrap_or(self.observers.len());
+        self.observers.insert(
+            at,
+            Observer {
+                eventname,
+                callback,
+                priority,
+            },
+        );
+    }
+
+    pub fn observer_count(&self) -> usize {
+        self.observers.len()
+    }
+
+    /// Starts redirection into a new sink; the previous sink stops receiving.
+    pub fn redirect(&mut self) -> Rc<Sink<E>> {
+        if let Some(old) = self.active.take() {
+            old.open.set(false);
+        }
+        let sink = Rc::new(Sink::new());
+        self.active = Some(Rc::clone(&sink));
+        sink
+    }
+
+    pub fn is_redirecting(&self) -> bool {
+        self.active.is_some()
+    }
+
+    /// `close()` on any sink stops redirection (Moodle's semantics); its events stay readable.
+    pub fn close(&mut self, sink: &Sink<E>) {
+        sink.open.set(false);
+        if let Some(old) = self.active.take() {
+            old.open.set(false);
+        }
+    }
+
+    /// Triggers `event` named `eventname` (with leading backslash).
+    pub fn trigger(&mut self, event: E, eventname: &str) -> Outcome {
+        if let Some(sink) = &self.active {
+            sink.events.borrow_mut().push(event);
+            return Outcome::Captured;
+        }
+        self.queue.push_back((event, eventname.to_string()));
+        if self.dispatching {
+            Outcome::Queued
+        } else {
+            self.dispatching = true;
+            Outcome::Dispatch
+        }
+    }
+
+    fn matching(&self, eventname: &str) -> VecDeque<C> {
+        self.observers
+            .iter()
+            .filter(|o| o.eventname == "*" || o.eventname == eventname)
+            .map(|o| o.callback.clone())
+            .collect()
+    }
+
+    /// The next observer call to make: the current event's observers by priority, then
+    /// the queued events in trigger order. None when all is delivered. Also returns an
+    /// event whose delivery just finished, for the caller to drop.
+    pub fn next_call(&mut self) -> (Option<(C, E)>, Option<E>) {
+        let mut finished = None;
+        loop {
+            if let Some((event, callbacks)) = &mut self.current {
+                if let Some(cb) = callbacks.pop_front() {
+                    return (Some((cb, event.clone())), finished);
+                }
+                finished = self.current.take().map(|(e, _)| e);
+                continue;
+            }
+            match self.queue.pop_front() {
+                Some((event, name)) => {
+                    let callbacks = self.matching(&name);
+                    self.current = Some((event, callbacks));
+                }
+                None => {
+                    self.dispatching = false;
+                    return (None, finished);
+                }
+            }
+        }
+    }
+
+    /// Drops observers, sinks and queued deliveries (tests; request shutdown).
+    #[must_use]
+    pub fn reset(&mut self) -> Leftovers<E, C> {
+        let mut left = Leftovers {
+            events: Vec::new(),
+            callbacks: Vec::new(),
+        };
+        left.callbacks
+            .extend(self.observers.drain(..).map(|o| o.callback));
+        if let Some(sink) = self.active.take() {
+            sink.open.set(false);
+        }
+        left.events.extend(self.queue.drain(..).map(|(e, _)| e));
+        if let Some((e, cbs)) = self.current.take() {
+            left.events.push(e);
+            left.callbacks.extend(cbs);
+        }
+        self.dispatching = false;
+        left
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type D = Dispatcher<&'static str, &'static str>;
+
+    /// Drains like the binding does; `act` plays the observer (may trigger more events).
+    fn drain(d: &RefCell<D>, mut act: impl FnMut(&RefCell<D>, &str, &str)) -> Vec<String> {
+        let mut calls = Vec::new();
+        loop {
+            let (next, _) = d.borrow_mut().next_call();
+            let Some((cb, ev)) = next else { break };
+            calls.push(format!("{cb}:{ev}"));
+            act(d, cb, ev);
+        }
+        calls
+    }
+
+    #[test]
+    fn observers_run_by_priority_and_wildcard() {
+        let d = RefCell::new(D::default());
+        d.borrow_mut().observe("\\a_b\\event\\x_created", "low", 0);
+        d.borrow_mut().observe("*", "all", 5);
+        d.borrow_mut().observe("a_b\\event\\x_created", "high", 10);
+        d.borrow_mut().observe("\\a_b\\event\\x_created", "low2", 0);
+        d.borrow_mut()
+            .observe("\\a_b\\event\\y_created", "other", 99);
+        assert_eq!(
+            d.borrow_mut().trigger("e1", "\\a_b\\event\\x_created"),
+            Outcome::Dispatch
+        );
+        assert_eq!(
+            drain(&d, |_, _, _| {}),
+            ["high:e1", "all:e1", "low:e1", "low2:e1"]
+        );
+    }
+
+    #[test]
+    fn events_triggered_in_observers_run_after_the_current_ones_observers() {
+        let d = RefCell::new(D::default());
+        d.borrow_mut().observe("*", "first", 1);
+        d.borrow_mut().observe("*", "second", 0);
+        assert_eq!(
+            d.borrow_mut().trigger("outer", "\\a_b\\event\\x_created"),
+            Outcome::Dispatch
+        );
+        let calls = drain(&d, |d, cb, ev| {
+            if cb == "first" && ev == "outer" {
+                assert_eq!(
+                    d.borrow_mut().trigger("inner", "\\a_b\\event\\y_created"),
+                    Outcome::Queued
+                );
+            }
+        });
+        assert_eq!(
+            calls,
+            ["first:outer", "second:outer", "first:inner", "second:inner"]
+        );
+        // After draining, the next trigger dispatches again.
+        assert_eq!(
+            d.borrow_mut().trigger("later", "\\a_b\\event\\x_created"),
+            Outcome::Dispatch
+        );
+    }
+
+    #[test]
+    fn one_sink_at_a_time_and_close_stops_redirection() {
+        let mut d = D::default();
+        d.observe("*", "obs", 0);
+        let s1 = d.redirect();
+        assert_eq!(d.trigger("a", "\\x_y\\event\\a_b"), Outcome::Captured);
+        let s2 = d.redirect();
+        assert!(!s1.is_open() && s2.is_open());
+        assert_eq!(d.trigger("b", "\\x_y\\event\\a_b"), Outcome::Captured);
+        assert_eq!((s1.events(), s2.events()), (vec!["a"], vec!["b"]));
+        assert_eq!(s2.position(|e| *e == "b"), Some(0));
+        let _ = s2.clear();
+        assert!(s2.is_empty() && d.is_redirecting());
+        // close() on the old sink stops redirection too.
+        d.close(&s1);
+        assert!(!d.is_redirecting() && !s2.is_open());
+        assert_eq!(d.trigger("c", "\\x_y\\event\\a_b"), Outcome::Dispatch);
+        assert_eq!(s1.events(), vec!["a"]);
+    }
+
+    #[test]
+    fn reset_inside_an_observer_ends_the_delivery() {
+        let d = RefCell::new(D::default());
+        d.borrow_mut().observe("*", "resetter", 1);
+        d.borrow_mut().observe("*", "never", 0);
+        d.borrow_mut().trigger("e", "\\x_y\\event\\a_b");
+        d.borrow_mut().trigger("queued", "\\x_y\\event\\a_b");
+        let calls = drain(&d, |d, cb, _| {
+            if cb == "resetter" {
+                let left = d.borrow_mut().reset();
+                assert_eq!(left.callbacks, ["resetter", "never", "never"]);
+            }
+        });
+        assert_eq!(calls, ["resetter:e"]);
+        assert_eq!(d.borrow().observer_count(), 0);
+        assert_eq!(
+            d.borrow_mut().trigger("x", "\\x_y\\event\\a_b"),
+            Outcome::Dispatch
+        );
+    }
+
+    #[test]
+    fn redirect_inside_an_observer_captures_later_triggers() {
+        let d = RefCell::new(D::default());
+        d.borrow_mut().observe("*", "obs", 0);
+        d.borrow_mut().trigger("e", "\\x_y\\event\\a_b");
+        let mut sink = None;
+        let calls = drain(&d, |d, _, ev| {
+            if ev == "e" {
+                let s = d.borrow_mut().redirect();
+                assert_eq!(
+                    d.borrow_mut().trigger("inner", "\\x_y\\event\\a_b"),
+                    Outcome::Captured
+                );
+                sink = Some(s);
+            }
+        });
+        assert_eq!(calls, ["obs:e"]);
+        assert_eq!(sink.unwrap().events(), ["inner"]);
+    }
+}

@@ -1,0 +1,19 @@
+//! moodle_events: validated, Rust-backed Moodle events for the archiving system.
+//!
+//! The core modules (catalogue, validation, record, dispatch) are plain Rust with no PHP
+//! types; [`php`] (feature `php`, on by default) is the ext-php-rs binding that converts
+//! between PHP and the core. `cargo test --no-default-features` tests the core alone.
+
+pub mod catalogue;
+pub mod dispatch;
+pub mod docs;
+pub mod error;
+pub mod record;
+pub mod validate;
+pub mod value;
+
+#[cfg(feature = "php")]
+pub mod php;
+
+pub use catalogue::{resolve, EventDef, EventName};
+pub use error::{Rule, ValidationError};

@@ -1,0 +1,829 @@
+//! Validation of Moodle `create()` data and of `other` against the catalogue. Generic
+//! over [`Value`], so PHP arrays are checked in place. Errors never echo a string value.
+
+use crate::catalogue::{EventName, KeySpec, Type};
+use crate::error::{Result, Rule, ValidationError};
+use crate::value::{canonical_int, Key, Kind, Value};
+
+/// Bounds on `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Nesting levels of arrays, `other` itself being level 1.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_depth: 32 }
+    }
+}
+
+/// Keys that Moodle sets itself (or that belong to `init()`), rejected in `create()`.
+pub const RESERVED_KEYS: &[&str] = &[
+    "eventname",
+    "component",
+    "action",
+    "target",
+    "crud",
+    "edulevel",
+    "objecttable",
+    "contextlevel",
+    "contextinstanceid",
+    "timecreated",
+];
+
+/// Fragments of key names that mark a secret, compared case-insensitively.
+const SECRET_MARKERS: &[&str] = &[
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "apikey",
+    "api_key",
+    "privatekey",
+    "private_key",
+    "credential",
+];
+
+/// Does this key name look like it holds a secret (`wstoken`, `password`, `client_secret`…)?
+pub fn is_secret_key(key: &[u8]) -> bool {
+    let lower: Vec<u8> = key.iter().map(u8::to_ascii_lowercase).collect();
+    SECRET_MARKERS
+        .iter()
+        .any(|m| lower.windows(m.len()).any(|w| w == m.as_bytes()))
+}
+
+/// The keys of Moodle's `create()` data, sorted out.
+#[derive(Debug)]
+pub struct CreateInput<'a, V: ?Sized> {
+    pub objectid: Option<&'a V>,
+    pub context: Option<&'a V>,
+    pub contextid: Option<&'a V>,
+    pub userid: Option<&'a V>,
+    pub relateduserid: Option<&'a V>,
+    pub courseid: Option<&'a V>,
+    pub anonymous: Option<&'a V>,
+    pub other: Option<&'a V>,
+}
+
+impl<V: ?Sized> Default for CreateInput<'_, V> {
+    fn default() -> Self {
+        CreateInput {
+            objectid: None,
+            context: None,
+            contextid: None,
+            userid: None,
+            relateduserid: None,
+            courseid: None,
+            anonymous: None,
+            other: None,
+        }
+    }
+}
+
+/// Sorts `create()` data into its keys; reserved and unknown keys are errors.
+pub fn split_create_data<'a, V: Value>(ev: &EventName, data: &'a V) -> Result<CreateInput<'a, V>> {
+    let mut input = CreateInput::default();
+    data.for_each_entry(&mut |k, v| {
+        let Key::Str(k) = k else {
+            return Err(ValidationError::new(
+                &ev.eventname,
+                k.display(),
+                Rule::UnknownCreateKey,
+            ));
+        };
+        let slot = match k {
+            b"objectid" => &mut input.objectid,
+            b"context" => &mut input.context,
+            b"contextid" => &mut input.contextid,
+            b"userid" => &mut input.userid,
+            b"relateduserid" => &mut input.relateduserid,
+            b"courseid" => &mut input.courseid,
+            b"anonymous" => &mut input.anonymous,
+            b"other" => &mut input.other,
+            _ => {
+                let rule = if RESERVED_KEYS.iter().any(|r| r.as_bytes() == k) {
+                    Rule::Reserved
+                } else {
+                    Rule::UnknownCreateKey
+                };
+                return Err(ValidationError::new(
+                    &ev.eventname,
+                    Key::Str(k).display(),
+                    rule,
+                ));
+            }
+        };
+        *slot = Some(v);
+        Ok(())
+    })?;
+    Ok(input)
+}
+
+/// An integer field: an int, or a canonical numeric string (normalised). Null is None.
+pub fn int_field<V: Value + ?Sized>(
+    ev: &EventName,
+    field: &str,
+    v: Option<&V>,
+) -> Result<Option<i64>> {
+    let Some(v) = v else { return Ok(None) };
+    match v.kind() {
+        Kind::Null => Ok(None),
+        Kind::Int(i) => Ok(Some(i)),
+        Kind::Str(s) => match canonical_int(s) {
+            Some(i) => Ok(Some(i)),
+            None => Err(ValidationError::new(
+                &ev.eventname,
+                field,
+                Rule::Invalid {
+                    expected: "an integer (a canonical numeric string is accepted)".into(),
+                },
+            )),
+        },
+        k => Err(ValidationError::new(
+            &ev.eventname,
+            field,
+            Rule::WrongType {
+                expected: "int",
+                got: k.type_name(),
+            },
+        )),
+    }
+}
+
+/// A context as read from a Moodle context object or looked up from a contextid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ContextInfo {
+    pub id: i64,
+    pub level: Option<i64>,
+    pub instanceid: Option<i64>,
+    /// The course the context belongs to, where known.
+    pub courseid: Option<i64>,
+}
+
+/// The validated Moodle header fields of an event (everything but `other`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub objectid: Option<i64>,
+    pub context: ContextInfo,
+    pub userid: i64,
+    pub courseid: i64,
+    pub relateduserid: Option<i64>,
+    pub anonymous: bool,
+}
+
+/// Checks the header fields. `context` is the context already read by the caller (from a
+/// context object or a contextid); `current_userid` is `$USER->id` (or 0).
+pub fn check_header<V: Value + ?Sized>(
+    ev: &EventName,
+    input: &CreateInput<'_, V>,
+    context: Option<ContextInfo>,
+    current_userid: i64,
+) -> Result<Header> {
+    let err = |field: &str, rule: Rule| ValidationError::new(&ev.eventname, field, rule);
+    let objectid = int_field(ev, "objectid", input.objectid)?;
+    match (ev.def.objecttable(), objectid) {
+        (Some(_), None) => return Err(err("objectid", Rule::Required)),
+        (Some(_), Some(id)) if id <= 0 => {
+            return Err(err("objectid", Rule::TooSmall { min: 1, got: id }))
+        }
+        (None, Some(_)) => {
+            return Err(err(
+                "objectid",
+                Rule::NotAllowed {
+                    why: "this event has no objecttable, so no objectid",
+                },
+            ))
+        }
+        _ => {}
+    }
+    let Some(context) = context else {
+        return Err(err("context", Rule::ContextRequired));
+    };
+    if context.id <= 0 {
+        return Err(err(
+            "contextid",
+            Rule::TooSmall {
+                min: 1,
+                got: context.id,
+            },
+        ));
+    }
+    let userid = int_field(ev, "userid", input.userid)?.unwrap_or(current_userid);
+    if userid < -1 {
+        return Err(err(
+            "userid",
+            Rule::TooSmall {
+                min: -1,
+                got: userid,
+            },
+        ));
+    }
+    let relateduserid = int_field(ev, "relateduserid", input.relateduserid)?;
+    if let Some(r) = relateduserid.filter(|r| *r < -1) {
+        return Err(err("relateduserid", Rule::TooSmall { min: -1, got: r }));
+    }
+    let courseid = int_field(ev, "courseid", input.courseid)?
+        .or(context.courseid)
+        .unwrap_or(0);
+    if courseid < 0 {
+        return Err(err(
+            "courseid",
+            Rule::TooSmall {
+                min: 0,
+                got: courseid,
+            },
+        ));
+    }
+    let anonymous = match input.anonymous.map(|v| v.kind()) {
+        None | Some(Kind::Null) => false,
+        Some(Kind::Bool(b)) => b,
+        Some(Kind::Int(i)) if i == 0 || i == 1 => i == 1,
+        Some(Kind::Str(b"0")) | Some(Kind::Str(b"")) => false,
+        Some(Kind::Str(b"1")) => true,
+        Some(k) => {
+            return Err(err(
+                "anonymous",
+                Rule::WrongType {
+                    expected: "bool or 0/1",
+                    got: k.type_name(),
+                },
+            ));
+        }
+    };
+    Ok(Header {
+        objectid,
+        context,
+        userid,
+        courseid,
+        relateduserid,
+        anonymous,
+    })
+}
+
+/// An int in `other` given as a canonical numeric string: the binding writes `value` at
+/// `path` (keys below `other`) so the stored event holds a real int.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixup {
+    pub path: Vec<&'static str>,
+    pub value: i64,
+}
+
+struct Walker<'e> {
+    ev: &'e EventName,
+    limits: Limits,
+    fixups: Vec<Fixup>,
+}
+
+impl Walker<'_> {
+    fn err(&self, field: &str, rule: Rule) -> ValidationError {
+        ValidationError::new(&self.ev.eventname, field, rule)
+    }
+
+    /// JSON-compatibility, UTF-8, finiteness, depth and secret checks for free-form data.
+    fn check_free<V: Value + ?Sized>(&self, field: &str, v: &V, depth: usize) -> Result<()> {
+        match v.kind() {
+            Kind::Null | Kind::Bool(_) | Kind::Int(_) => Ok(()),
+            Kind::Float(f) if f.is_finite() => Ok(()),
+            Kind::Float(_) => Err(self.err(field, Rule::NotFinite)),
+            Kind::Str(s) if std::str::from_utf8(s).is_ok() => Ok(()),
+            Kind::Str(_) => Err(self.err(field, Rule::InvalidUtf8)),
+            Kind::Array => {
+                if depth >= self.limits.max_depth {
+                    return Err(self.err(
+                        field,
+                        Rule::TooDeep {
+                            max: self.limits.max_depth,
+                        },
+                    ));
+                }
+                v.for_each_entry(&mut |k, item| {
+                    let path = format!("{field}.{}", k.display());
+                    if let Key::Str(name) = k {
+                        if is_secret_key(name) {
+                            return Err(self.err(&path, Rule::Secret));
+                        }
+                        if std::str::from_utf8(name).is_err() {
+                            return Err(self.err(&path, Rule::InvalidUtf8));
+                        }
+                    }
+                    self.check_free(&path, item, depth + 1)
+                })
+            }
+            k @ (Kind::Object | Kind::Other(_)) => {
+                Err(self.err(field, Rule::NotJsonCompatible { got: k.type_name() }))
+            }
+        }
+    }
+
+    fn check_typed<V: Value + ?Sized>(
+        &mut self,
+        field: &str,
+        path: &[&'static str],
+        ty: &'static Type,
+        v: &V,
+        depth: usize,
+    ) -> Result<()> {
+        let kind = v.kind();
+        let wrong = |w: &Self| {
+            w.err(
+                field,
+                Rule::WrongType {
+                    expected: ty.name(),
+                    got: kind.type_name(),
+                },
+            )
+        };
+        match ty {
+            Type::Int { min, max, values } => {
+                let i = match kind {
+                    Kind::Int(i) => i,
+                    Kind::Str(s) => match canonical_int(s) {
+                        Some(i) if !path.is_empty() => {
+                            self.fixups.push(Fixup {
+                                path: path.to_vec(),
+                                value: i,
+                            });
+                            i
+                        }
+                        _ => return Err(wrong(self)),
+                    },
+                    _ => return Err(wrong(self)),
+                };
+                if let Some(set) = values {
+                    if !set.contains(i) {
+                        return Err(self.err(
+                            field,
+                            Rule::NotInSet {
+                                allowed: set.describe(),
+                                got: i,
+                            },
+                        ));
+                    }
+                }
+                if let Some(min) = *min {
+                    if i < min {
+                        return Err(self.err(field, Rule::TooSmall { min, got: i }));
+                    }
+                }
+                if let Some(max) = *max {
+                    if i > max {
+                        return Err(self.err(field, Rule::TooLarge { max, got: i }));
+                    }
+                }
+                Ok(())
+            }
+            Type::Str {
+                maxlength,
+                format,
+                table,
+            } => {
+                let Kind::Str(b) = kind else {
+                    return Err(wrong(self));
+                };
+                let Ok(s) = std::str::from_utf8(b) else {
+                    return Err(self.err(field, Rule::InvalidUtf8));
+                };
+                if s.is_empty() {
+                    return Err(self.err(field, Rule::Empty));
+                }
+                if let Some(max) = *maxlength {
+                    let len = s.chars().count();
+                    if len > max {
+                        return Err(self.err(field, Rule::TooLong { max, len }));
+                    }
+                }
+                if let Some(f) = format {
+                    if !f.check(s) {
+                        return Err(self.err(field, Rule::BadFormat { what: f.describe() }));
+                    }
+                }
+                if let Some(t) = table {
+                    if !t.columns.contains(&s) {
+                        return Err(self.err(field, Rule::NotAColumn { table: t.name }));
+                    }
+                }
+                Ok(())
+            }
+            Type::Bool => match kind {
+                Kind::Bool(_) => Ok(()),
+                _ => Err(wrong(self)),
+            },
+            Type::Float => match kind {
+                Kind::Float(f) if f.is_finite() => Ok(()),
+                Kind::Float(_) => Err(self.err(field, Rule::NotFinite)),
+                Kind::Int(_) => Ok(()),
+                _ => Err(wrong(self)),
+            },
+            Type::List { items } => {
+                if kind != Kind::Array {
+                    return Err(wrong(self));
+                }
+                if !v.is_list() {
+                    return Err(self.err(field, Rule::NotAList));
+                }
+                if v.len() == 0 {
+                    return Err(self.err(field, Rule::Empty));
+                }
+                if depth >= self.limits.max_depth {
+                    return Err(self.err(
+                        field,
+                        Rule::TooDeep {
+                            max: self.limits.max_depth,
+                        },
+                    ));
+                }
+                // Items are not fixed up: a list's items must have their type already.
+                v.for_each_entry(&mut |k, item| {
+                    let f = format!("{field}[{}]", k.display());
+                    self.check_typed(&f, &[], items, item, depth + 1)
+                })
+            }
+            Type::Array { fields } => {
+                if kind != Kind::Array {
+                    return Err(wrong(self));
+                }
+                self.check_free(field, v, depth)?;
+                self.check_fields(field, path, fields, v, depth)
+            }
+        }
+    }
+
+    /// Checks the documented `fields` of an array (unknown keys are allowed here).
+    fn check_fields<V: Value + ?Sized>(
+        &mut self,
+        field: &str,
+        path: &[&'static str],
+        fields: &'static [KeySpec],
+        v: &V,
+        depth: usize,
+    ) -> Result<()> {
+        for spec in fields {
+            let f = format!("{field}.{}", spec.key);
+            let mut p = path.to_vec();
+            p.push(spec.key);
+            match v.get(spec.key) {
+                Some(item) if item.kind() != Kind::Null => {
+                    self.check_typed(&f, &p, &spec.ty, item, depth + 1)?
+                }
+                _ if spec.required => return Err(self.err(&f, Rule::Required)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Validates `other` against the event's schema. Returns the canonical-int fix-ups to
+/// apply (usually none). `other` may be absent or null only when no key is required.
+pub fn validate_other<V: Value + ?Sized>(
+    ev: &EventName,
+    other: Option<&V>,
+    limits: Limits,
+) -> Result<Vec<Fixup>> {
+    let mut w = Walker {
+        ev,
+        limits,
+        fixups: Vec::new(),
+    };
+    let schema = ev.def.other;
+    match other.map(|o| o.kind()) {
+        None | Some(Kind::Null) => {
+            if let Some(k) = schema.iter().find(|k| k.required) {
+                return Err(w.err(&format!("other.{}", k.key), Rule::Required));
+            }
+            return Ok(Vec::new());
+        }
+        Some(Kind::Array) => {}
+        Some(k) => {
+            return Err(w.err(
+                "other",
+                Rule::WrongType {
+                    expected: "array",
+                    got: k.type_name(),
+                },
+            ))
+        }
+    }
+    let other = other.expect("checked above");
+    // Unknown keys first (a secret-looking key is reported as such, not as unknown).
+    other.for_each_entry(&mut |k, _| {
+        let field = format!("other.{}", k.display());
+        match k {
+            Key::Str(name) if is_secret_key(name) => Err(w.err(&field, Rule::Secret)),
+            Key::Str(name) if schema.iter().any(|s| s.key.as_bytes() == name) => Ok(()),
+            _ => Err(w.err(
+                &field,
+                Rule::UnknownOtherKey {
+                    allowed: ev.def.other_keys(),
+                },
+            )),
+        }
+    })?;
+    // A null optional key is "not given"; every other value is checked whole.
+    for spec in schema {
+        let field = format!("other.{}", spec.key);
+        match other.get(spec.key) {
+            Some(v) if v.kind() != Kind::Null => {
+                w.check_typed(&field, &[spec.key], &spec.ty, v, 1)?
+            }
+            Some(_) if !spec.required => {}
+            _ if spec.required => return Err(w.err(&field, Rule::Required)),
+            _ => {}
+        }
+    }
+    Ok(w.fixups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::resolve;
+    use serde_json::{json, Value as J};
+
+    fn ev(name: &str) -> EventName {
+        resolve(name).unwrap()
+    }
+
+    fn other_err(name: &str, other: J) -> ValidationError {
+        validate_other(&ev(name), Some(&other), Limits::default()).unwrap_err()
+    }
+
+    const FAILED: &str = "\\local_archiving\\event\\archive_job_failed";
+    const TASK: &str = "\\archivingmod_quiz\\event\\task_created";
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "wstoken",
+            "token",
+            "Password",
+            "client_secret",
+            "APIKEY",
+            "db_passwd",
+            "api_key",
+        ] {
+            assert!(is_secret_key(k.as_bytes()), "{k}");
+        }
+        for k in ["cause", "jobid", "status", "settings", "pass"] {
+            assert!(!is_secret_key(k.as_bytes()), "{k}");
+        }
+    }
+
+    #[test]
+    fn accepts_a_valid_other() {
+        let fx = validate_other(
+            &ev(FAILED),
+            Some(&json!({"cause": "disk full", "status": 240})),
+            Limits::default(),
+        );
+        assert_eq!(fx, Ok(vec![]));
+        let task = json!({"jobid": 3, "activity": {"cmid": 5, "modname": "quiz", "instanceid": 9, "name": "Q1"},
+                          "settings": {"attempts": [1, 2], "paper": "A4", "x": null}});
+        assert_eq!(
+            validate_other(&ev(TASK), Some(&task), Limits::default()),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn normalises_canonical_int_strings_in_other() {
+        let task = json!({"jobid": "3", "activity": {"cmid": "5", "modname": "quiz", "instanceid": 9}, "settings": []});
+        let fx = validate_other(&ev(TASK), Some(&task), Limits::default()).unwrap();
+        assert_eq!(
+            fx,
+            vec![
+                Fixup {
+                    path: vec!["jobid"],
+                    value: 3
+                },
+                Fixup {
+                    path: vec!["activity", "cmid"],
+                    value: 5
+                }
+            ]
+        );
+        let e = other_err(
+            TASK,
+            json!({"jobid": "03", "activity": {"cmid": 5, "modname": "quiz", "instanceid": 9}, "settings": []}),
+        );
+        assert_eq!(e.field, "other.jobid");
+    }
+
+    #[test]
+    fn every_other_rule_breaks_with_a_named_field() {
+        let cases: Vec<(&str, J, &str, fn(&Rule) -> bool)> = vec![
+            (FAILED, json!({}), "other.cause", |r| *r == Rule::Required),
+            (FAILED, json!({"cause": ""}), "other.cause", |r| {
+                *r == Rule::Empty
+            }),
+            (FAILED, json!({"cause": 5}), "other.cause", |r| {
+                matches!(r, Rule::WrongType { got: "int", .. })
+            }),
+            (
+                FAILED,
+                json!({"cause": "x".repeat(1025)}),
+                "other.cause",
+                |r| matches!(r, Rule::TooLong { .. }),
+            ),
+            (
+                FAILED,
+                json!({"cause": "x", "status": 100}),
+                "other.status",
+                |r| matches!(r, Rule::NotInSet { got: 100, .. }),
+            ),
+            (
+                FAILED,
+                json!({"cause": "x", "colour": 1}),
+                "other.colour",
+                |r| matches!(r, Rule::UnknownOtherKey { .. }),
+            ),
+            (
+                FAILED,
+                json!({"cause": "x", "wstoken": "abc"}),
+                "other.wstoken",
+                |r| *r == Rule::Secret,
+            ),
+            (FAILED, json!({"cause": "x", "0": 1}), "other.0", |r| {
+                matches!(r, Rule::UnknownOtherKey { .. })
+            }),
+            (
+                TASK,
+                json!({"jobid": 0, "activity": {}, "settings": {}}),
+                "other.jobid",
+                |r| matches!(r, Rule::TooSmall { .. }),
+            ),
+            (
+                TASK,
+                json!({"jobid": 1, "activity": {"cmid": 1, "modname": "quiz"}, "settings": {}}),
+                "other.activity.instanceid",
+                |r| *r == Rule::Required,
+            ),
+            (
+                TASK,
+                json!({"jobid": 1, "activity": {"cmid": 1, "modname": "Quiz!", "instanceid": 1}, "settings": {}}),
+                "other.activity.modname",
+                |r| matches!(r, Rule::BadFormat { .. }),
+            ),
+            (
+                TASK,
+                json!({"jobid": 1, "activity": "quiz", "settings": {}}),
+                "other.activity",
+                |r| matches!(r, Rule::WrongType { .. }),
+            ),
+            (
+                TASK,
+                json!({"jobid": 1, "activity": {"cmid": 1, "modname": "quiz", "instanceid": 1}, "settings": {"a": {"Token": "s3cr3t"}}}),
+                "other.settings.a.Token",
+                |r| *r == Rule::Secret,
+            ),
+            (
+                "\\archivingmod_quiz\\event\\task_updated",
+                json!({"jobid": 1, "updatedfields": []}),
+                "other.updatedfields",
+                |r| *r == Rule::Empty,
+            ),
+            (
+                "\\archivingmod_quiz\\event\\task_updated",
+                json!({"jobid": 1, "updatedfields": ["nope"]}),
+                "other.updatedfields[0]",
+                |r| matches!(r, Rule::NotAColumn { .. }),
+            ),
+            (
+                "\\archivingmod_quiz\\event\\task_updated",
+                json!({"jobid": 1, "updatedfields": {"a": "status"}}),
+                "other.updatedfields",
+                |r| *r == Rule::NotAList,
+            ),
+            (
+                "\\archivingmod_quiz\\event\\task_updated",
+                json!({"jobid": 1, "updatedfields": ["status"], "progress": 101}),
+                "other.progress",
+                |r| matches!(r, Rule::TooLarge { max: 100, .. }),
+            ),
+            (
+                "\\archivingstore_s3\\event\\write_task_completed",
+                json!({"jobid": 1, "source": {}, "destination": {"filehandleid": 2, "sha256sum": "xyz"}}),
+                "other.destination.sha256sum",
+                |r| matches!(r, Rule::BadFormat { .. }),
+            ),
+            (
+                "\\archivingevent_apistub\\event\\transmission_completed",
+                json!({"eventname": "not a class"}),
+                "other.eventname",
+                |r| matches!(r, Rule::BadFormat { .. }),
+            ),
+        ];
+        for (name, other, field, rule) in cases {
+            let e = other_err(name, other.clone());
+            assert_eq!(e.field, field, "{name} {other}: {e}");
+            assert!(rule(&e.rule), "{name} {other}: {e}");
+            assert_eq!(e.eventname, name);
+        }
+    }
+
+    #[test]
+    fn other_must_be_an_array_and_required_keys_need_it() {
+        let e = validate_other(&ev(FAILED), None::<&J>, Limits::default()).unwrap_err();
+        assert_eq!(e.field, "other.cause");
+        let e = other_err(FAILED, json!("cause"));
+        assert_eq!(
+            (e.field.as_str(), &e.rule),
+            (
+                "other",
+                &Rule::WrongType {
+                    expected: "array",
+                    got: "string"
+                }
+            )
+        );
+        let done = ev("\\local_archiving\\event\\archive_job_completed");
+        assert_eq!(
+            validate_other(&done, None::<&J>, Limits::default()),
+            Ok(vec![])
+        );
+        assert_eq!(
+            validate_other(&done, Some(&J::Null), Limits::default()),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn depth_is_bounded_and_secrets_are_never_echoed() {
+        let mut deep = json!(1);
+        for _ in 0..40 {
+            deep = json!([deep]);
+        }
+        let e = other_err(
+            "\\archivingevent_apistub\\event\\transmission_completed",
+            json!({"eventname": "\\a_b\\event\\c_d", "metadata": deep}),
+        );
+        assert!(matches!(e.rule, Rule::TooDeep { max: 32 }), "{e}");
+        let e = other_err(FAILED, json!({"cause": "x", "password": "hunter2"}));
+        assert!(!e.to_string().contains("hunter2"));
+        let e = other_err(FAILED, json!({"cause": ["hunter2"]}));
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn create_data_keys() {
+        let e = ev(FAILED);
+        let data =
+            json!({"objectid": "7", "contextid": 5, "other": {"cause": "x"}, "anonymous": 1});
+        let input = split_create_data(&e, &data).unwrap();
+        let ctx = ContextInfo {
+            id: 5,
+            ..Default::default()
+        };
+        let h = check_header(&e, &input, Some(ctx), 42).unwrap();
+        assert_eq!(h.objectid, Some(7));
+        assert_eq!(h.userid, 42);
+        assert!(h.anonymous);
+        assert_eq!(h.courseid, 0);
+        for (data, field, rule) in [
+            (json!({"crud": "c"}), "crud", Rule::Reserved),
+            (json!({"timecreated": 1}), "timecreated", Rule::Reserved),
+            (json!({"colour": 1}), "colour", Rule::UnknownCreateKey),
+            (json!({"0": 1}), "0", Rule::UnknownCreateKey),
+        ] {
+            let err = split_create_data(&e, &data).unwrap_err();
+            assert_eq!((err.field.as_str(), err.rule), (field, rule));
+        }
+        let check = |data: J, ctx: Option<ContextInfo>| {
+            let input = split_create_data(&e, &data).unwrap();
+            check_header(&e, &input, ctx, 0).unwrap_err()
+        };
+        assert_eq!(check(json!({}), Some(ctx)).field, "objectid");
+        assert_eq!(
+            check(json!({"objectid": 1}), None).rule,
+            Rule::ContextRequired
+        );
+        assert_eq!(
+            check(json!({"objectid": 1}), Some(ContextInfo { id: 0, ..ctx })).field,
+            "contextid"
+        );
+        assert_eq!(
+            check(json!({"objectid": "1.5"}), Some(ctx)).field,
+            "objectid"
+        );
+        assert_eq!(
+            check(json!({"objectid": 1, "userid": "bob"}), Some(ctx)).field,
+            "userid"
+        );
+        assert_eq!(
+            check(json!({"objectid": 1, "anonymous": 2}), Some(ctx)).field,
+            "anonymous"
+        );
+        assert_eq!(
+            check(json!({"objectid": 1, "courseid": [1]}), Some(ctx)).field,
+            "courseid"
+        );
+        let t = ev("\\archivingevent_apistub\\event\\transmission_failed");
+        let data = json!({"objectid": 1});
+        let input = split_create_data(&t, &data).unwrap();
+        assert!(matches!(
+            check_header(&t, &input, Some(ctx), 0).unwrap_err().rule,
+            Rule::NotAllowed { .. }
+        ));
+    }
+}
