@@ -89,26 +89,17 @@ impl<'a> Gen<'a> {
             .unwrap();
             all.push(format!("&{id}"));
         }
-        writeln!(
-            self.out,
-            "pub static TABLES: &[&Table] = &[{}];\n",
-            all.join(", ")
-        )
-        .unwrap();
+        writeln!(self.out, "pub static TABLES: &[&Table] = &[{}];\n", all.join(", ")).unwrap();
     }
 
     fn valuesets(&mut self) {
         let sets = obj(&self.cat["valuesets"], "valuesets");
+        let all: Vec<String> = sets.keys().map(|n| format!("&VALUES_{}", upper(n))).collect();
+        writeln!(self.out, "pub static VALUESETS: &[&ValueSet] = &[{}];", all.join(", ")).unwrap();
         for (name, entries) in sets {
             let entries: Vec<String> = obj(entries, name)
                 .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "({}, {})",
-                        lit(k),
-                        v.as_i64().expect("valueset value must be an int")
-                    )
-                })
+                .map(|(k, v)| format!("({}, {})", lit(k), v.as_i64().expect("valueset value must be an int")))
                 .collect();
             writeln!(
                 self.out,
@@ -132,10 +123,7 @@ impl<'a> Gen<'a> {
 
     fn families(&mut self) {
         let mut all = Vec::new();
-        for f in self.cat["families"]
-            .as_array()
-            .expect("families must be a list")
-        {
+        for f in self.cat["families"].as_array().expect("families must be a list") {
             let f = obj(f, "family");
             let id = s(f, "id", "family");
             let what = format!("family {id}");
@@ -147,11 +135,7 @@ impl<'a> Gen<'a> {
             let known: Vec<String> = f
                 .get("known")
                 .and_then(Value::as_array)
-                .map(|k| {
-                    k.iter()
-                        .map(|n| lit(n.as_str().expect("known name")))
-                        .collect()
-                })
+                .map(|k| k.iter().map(|n| lit(n.as_str().expect("known name"))).collect())
                 .unwrap_or_default();
             let factory = match s(f, "factory", &what) {
                 "job" => "Factory::Job",
@@ -175,12 +159,7 @@ impl<'a> Gen<'a> {
             .unwrap();
             all.push(format!("&{sym}"));
         }
-        writeln!(
-            self.out,
-            "pub static FAMILIES: &[&Family] = &[{}];\n",
-            all.join(", ")
-        )
-        .unwrap();
+        writeln!(self.out, "pub static FAMILIES: &[&Family] = &[{}];\n", all.join(", ")).unwrap();
     }
 
     /// Resolves `{"ref": "name", ...overrides}` against the shared `keys` table.
@@ -217,9 +196,8 @@ impl<'a> Gen<'a> {
 
     fn ty(&mut self, m: &Map<String, Value>, what: &str) -> String {
         let int = |k: &str| {
-            m.get(k).map_or("None".into(), |v| {
-                format!("Some({})", v.as_i64().expect("int bound"))
-            })
+            m.get(k)
+                .map_or("None".into(), |v| format!("Some({})", v.as_i64().expect("int bound")))
         };
         match s(m, "type", what) {
             "int" => {
@@ -250,11 +228,10 @@ impl<'a> Gen<'a> {
                     }
                     Some(f) => panic!("catalogue: {what}: unknown string format `{f}`"),
                 };
-                let table = opt_s(m, "table")
-                    .map_or("None".into(), |t| format!("Some({})", self.table_ref(t)));
-                let maxlength = m.get("maxlength").map_or("None".into(), |v| {
-                    format!("Some({})", v.as_u64().expect("maxlength"))
-                });
+                let table = opt_s(m, "table").map_or("None".into(), |t| format!("Some({})", self.table_ref(t)));
+                let maxlength = m
+                    .get("maxlength")
+                    .map_or("None".into(), |v| format!("Some({})", v.as_u64().expect("maxlength")));
                 format!("Type::Str {{ maxlength: {maxlength}, format: {format}, table: {table} }}")
             }
             "bool" => "Type::Bool".into(),
@@ -313,11 +290,7 @@ impl<'a> Gen<'a> {
             .map(|f| s(obj(f, "family"), "id", "family").to_string())
             .collect();
         let mut all = Vec::new();
-        for e in self.cat["events"]
-            .as_array()
-            .expect("events must be a list")
-            .clone()
-        {
+        for e in self.cat["events"].as_array().expect("events must be a list").clone() {
             let e = obj(&e, "event").clone();
             let name = s(&e, "name", "event").to_string();
             let what = format!("event {name}");
@@ -333,9 +306,7 @@ impl<'a> Gen<'a> {
                 "d" => "Crud::Delete",
                 c => panic!("catalogue: {what}: crud `{c}` is not one of c r u d"),
             };
-            let edulevel = e
-                .get("edulevel")
-                .map_or(0, |v| v.as_u64().expect("edulevel"));
+            let edulevel = e.get("edulevel").map_or(0, |v| v.as_u64().expect("edulevel"));
             let other = self.keys(e["other"].as_array().expect("other must be a list"), &what);
             let sym = format!("EVENT_{}_{}", upper(family), upper(&name));
             writeln!(
@@ -350,11 +321,6 @@ impl<'a> Gen<'a> {
             .unwrap();
             all.push(format!("&{sym}"));
         }
-        writeln!(
-            self.out,
-            "pub static EVENTS: &[&EventDef] = &[{}];",
-            all.join(", ")
-        )
-        .unwrap();
+        writeln!(self.out, "pub static EVENTS: &[&EventDef] = &[{}];", all.join(", ")).unwrap();
     }
 }

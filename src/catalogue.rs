@@ -96,11 +96,7 @@ impl Format {
             }
             Format::EventName => is_event_class_name(s),
             Format::PluginName => is_valid_plugin_name(s),
-            Format::Sha256 => {
-                s.len() == 64
-                    && s.bytes()
-                        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-            }
+            Format::Sha256 => s.len() == 64 && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)),
         }
     }
 }
@@ -123,11 +119,7 @@ impl ValueSet {
     }
 
     pub fn describe(&self) -> String {
-        let items: Vec<String> = self
-            .entries
-            .iter()
-            .map(|(n, v)| format!("{v} ({n})"))
-            .collect();
+        let items: Vec<String> = self.entries.iter().map(|(n, v)| format!("{v} ({n})")).collect();
         items.join(", ")
     }
 }
@@ -326,11 +318,7 @@ impl EventDef {
         if self.other.is_empty() {
             return "none".into();
         }
-        self.other
-            .iter()
-            .map(|k| k.key)
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.other.iter().map(|k| k.key).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -374,9 +362,7 @@ pub fn is_valid_plugin_name(name: &str) -> bool {
 pub fn is_event_class_name(s: &str) -> bool {
     let t = s.strip_prefix('\\').unwrap_or(s);
     let mut parts = t.split('\\');
-    let (Some(comp), Some("event"), Some(name), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(comp), Some("event"), Some(name), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return false;
     };
     let ident = |x: &str| {
@@ -384,11 +370,7 @@ pub fn is_event_class_name(s: &str) -> bool {
             && x.bytes()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
     };
-    ident(comp)
-        && (comp == "core" || comp.contains('_'))
-        && ident(name)
-        && name.contains('_')
-        && s.len() <= 255
+    ident(comp) && (comp == "core" || comp.contains('_')) && ident(name) && name.contains('_') && s.len() <= 255
 }
 
 /// The event families, for error messages: `\local_archiving\event\{…}, …`.
@@ -409,8 +391,7 @@ pub fn resolve(eventname: &str) -> Result<EventName, ValidationError> {
     let err = |rule: Rule| ValidationError::new(eventname, "eventname", rule);
     let trimmed = eventname.strip_prefix('\\').unwrap_or(eventname);
     let mut parts = trimmed.split('\\');
-    let (Some(component), Some("event"), Some(name), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(component), Some("event"), Some(name), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(err(Rule::NotAnEventName {
             families: families_summary(),
@@ -449,6 +430,20 @@ pub fn resolve(eventname: &str) -> Result<EventName, ValidationError> {
     Err(err(Rule::UnknownComponent {
         families: families_summary(),
     }))
+}
+
+/// A definition by concrete class name or by its pattern
+/// (`\archivingmod_<name>\event\task_created`, leading backslash optional).
+pub fn find_definition(name: &str) -> Result<&'static EventDef, ValidationError> {
+    let with_slash = if name.starts_with('\\') {
+        name.to_string()
+    } else {
+        format!("\\{name}")
+    };
+    if let Some(def) = EVENTS.iter().find(|d| d.class_pattern() == with_slash) {
+        return Ok(def);
+    }
+    resolve(name).map(|e| e.def)
 }
 
 /// Every definition, in catalogue order.
@@ -509,10 +504,7 @@ mod tests {
         let e = resolve("\\local_foo\\event\\archive_job_created").unwrap_err();
         assert!(e.to_string().contains("archivingmod_<name>"), "{e}");
         let e = resolve("archive_job_created").unwrap_err();
-        assert!(
-            e.to_string().contains("\\local_archiving\\event\\{…}"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("\\local_archiving\\event\\{…}"), "{e}");
         for bad in [
             "archivingmod_Quiz",
             "archivingmod_qu__iz",
@@ -521,25 +513,25 @@ mod tests {
             "archivingmod_q",
         ] {
             let e = resolve(&format!("\\{bad}\\event\\task_created")).unwrap_err();
-            assert!(
-                matches!(e.rule, Rule::InvalidPluginName { .. }),
-                "{bad}: {e}"
-            );
+            assert!(matches!(e.rule, Rule::InvalidPluginName { .. }), "{bad}: {e}");
         }
         assert!(matches!(
-            resolve("\\archivingmod_\\event\\task_created")
-                .unwrap_err()
-                .rule,
+            resolve("\\archivingmod_\\event\\task_created").unwrap_err().rule,
             Rule::InvalidPluginName { .. }
         ));
         // The parent's name is never part of a subplugin component.
         assert!(resolve("\\local_archiving_archiver_quiz\\event\\task_created").is_err());
         // A family's events only: a store has no task_created.
         let e = resolve("\\archivingstore_s3\\event\\task_created").unwrap_err();
-        assert!(
-            matches!(e.rule, Rule::UnknownEventOfComponent { .. }),
-            "{e}"
-        );
+        assert!(matches!(e.rule, Rule::UnknownEventOfComponent { .. }), "{e}");
+    }
+
+    #[test]
+    fn definitions_by_pattern_or_name() {
+        let d = find_definition("\\archivingmod_<name>\\event\\task_created").unwrap();
+        assert_eq!(d.name, "task_created");
+        assert_eq!(find_definition("archivingmod_forum\\event\\task_created").unwrap(), d);
+        assert!(find_definition("\\archivingmod_<x>\\event\\task_created").is_err());
     }
 
     #[test]
@@ -547,9 +539,7 @@ mod tests {
         for ok in ["quiz", "s3", "local_dir", "a1", "my_store_2"] {
             assert!(is_valid_plugin_name(ok), "{ok}");
         }
-        for bad in [
-            "", "q", "Quiz", "1quiz", "quiz_", "qu__iz", "qu-iz", "quiz!",
-        ] {
+        for bad in ["", "q", "Quiz", "1quiz", "quiz_", "qu__iz", "qu-iz", "quiz!"] {
             assert!(!is_valid_plugin_name(bad), "{bad}");
         }
     }
@@ -584,10 +574,7 @@ mod tests {
         for e in EVENTS {
             let n = e.name;
             // something_verb, lower-case, with a standard past-tense verb.
-            assert!(
-                n.bytes().all(|c| c.is_ascii_lowercase() || c == b'_'),
-                "{n}"
-            );
+            assert!(n.bytes().all(|c| c.is_ascii_lowercase() || c == b'_'), "{n}");
             assert!(!e.target().is_empty(), "{n}: needs something_verb");
             assert!(
                 VERBS.contains(&e.action()),
@@ -611,10 +598,7 @@ mod tests {
                     "{n}: objecttable {} has no id column",
                     t.name
                 );
-                assert!(
-                    t.name.len() <= 50,
-                    "{n}: objecttable longer than the log column"
-                );
+                assert!(t.name.len() <= 50, "{n}: objecttable longer than the log column");
             }
             assert!(e.class_for("archivingstore_x").len() <= 255);
             // Every other key is documented, unique, and `from` names a record column.
@@ -647,9 +631,7 @@ mod tests {
                 .map(|(p, _)| p)
             {
                 let ok = match ph.strip_prefix("other.") {
-                    Some(path) => e
-                        .key(path.split('.').next().unwrap())
-                        .is_some_and(|k| k.required),
+                    Some(path) => e.key(path.split('.').next().unwrap()).is_some_and(|k| k.required),
                     None => [
                         "userid",
                         "objectid",
@@ -661,10 +643,7 @@ mod tests {
                     ]
                     .contains(&ph),
                 };
-                assert!(
-                    ok,
-                    "{n}: description placeholder {{{ph}}} is not a required field"
-                );
+                assert!(ok, "{n}: description placeholder {{{ph}}} is not a required field");
             }
             let twins = EVENTS
                 .iter()

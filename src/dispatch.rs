@@ -10,6 +10,17 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+/// A handle that can be shared cheaply (a refcount increment for a zval).
+pub trait Share {
+    fn share(&self) -> Self;
+}
+
+impl Share for &'static str {
+    fn share(&self) -> Self {
+        self
+    }
+}
+
 /// Events captured while redirecting. One sink is active at a time.
 #[derive(Debug)]
 pub struct Sink<E> {
@@ -17,7 +28,7 @@ pub struct Sink<E> {
     open: Cell<bool>,
 }
 
-impl<E: Clone> Sink<E> {
+impl<E: Share> Sink<E> {
     fn new() -> Self {
         Sink {
             events: RefCell::new(Vec::new()),
@@ -27,7 +38,7 @@ impl<E: Clone> Sink<E> {
 
     /// The captured events, in trigger order.
     pub fn events(&self) -> Vec<E> {
-        self.events.borrow().clone()
+        self.events.borrow().iter().map(Share::share).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -39,7 +50,7 @@ impl<E: Clone> Sink<E> {
     }
 
     pub fn get(&self, i: usize) -> Option<E> {
-        self.events.borrow().get(i).cloned()
+        self.events.borrow().get(i).map(Share::share)
     }
 
     /// Position of the first event that `pred` accepts.
@@ -59,7 +70,7 @@ impl<E: Clone> Sink<E> {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Observer<C> {
     eventname: String,
     callback: C,
@@ -106,7 +117,7 @@ impl<E, C> Default for Dispatcher<E, C> {
     }
 }
 
-impl<E: Clone, C: Clone> Dispatcher<E, C> {
+impl<E: Share, C: Share> Dispatcher<E, C> {
     /// Registers an observer for an event class name (leading backslash optional) or `*`.
     pub fn observe(&mut self, eventname: &str, callback: C, priority: i64) {
         let eventname = if eventname == "*" || eventname.starts_with('\\') {
@@ -174,7 +185,7 @@ impl<E: Clone, C: Clone> Dispatcher<E, C> {
         self.observers
             .iter()
             .filter(|o| o.eventname == "*" || o.eventname == eventname)
-            .map(|o| o.callback.clone())
+            .map(|o| o.callback.share())
             .collect()
     }
 
@@ -186,7 +197,7 @@ impl<E: Clone, C: Clone> Dispatcher<E, C> {
         loop {
             if let Some((event, callbacks)) = &mut self.current {
                 if let Some(cb) = callbacks.pop_front() {
-                    return (Some((cb, event.clone())), finished);
+                    return (Some((cb, event.share())), finished);
                 }
                 finished = self.current.take().map(|(e, _)| e);
                 continue;
@@ -211,8 +222,7 @@ impl<E: Clone, C: Clone> Dispatcher<E, C> {
             events: Vec::new(),
             callbacks: Vec::new(),
         };
-        left.callbacks
-            .extend(self.observers.drain(..).map(|o| o.callback));
+        left.callbacks.extend(self.observers.drain(..).map(|o| o.callback));
         if let Some(sink) = self.active.take() {
             sink.open.set(false);
         }
@@ -251,16 +261,12 @@ mod tests {
         d.borrow_mut().observe("*", "all", 5);
         d.borrow_mut().observe("a_b\\event\\x_created", "high", 10);
         d.borrow_mut().observe("\\a_b\\event\\x_created", "low2", 0);
-        d.borrow_mut()
-            .observe("\\a_b\\event\\y_created", "other", 99);
+        d.borrow_mut().observe("\\a_b\\event\\y_created", "other", 99);
         assert_eq!(
             d.borrow_mut().trigger("e1", "\\a_b\\event\\x_created"),
             Outcome::Dispatch
         );
-        assert_eq!(
-            drain(&d, |_, _, _| {}),
-            ["high:e1", "all:e1", "low:e1", "low2:e1"]
-        );
+        assert_eq!(drain(&d, |_, _, _| {}), ["high:e1", "all:e1", "low:e1", "low2:e1"]);
     }
 
     #[test]
@@ -280,10 +286,7 @@ mod tests {
                 );
             }
         });
-        assert_eq!(
-            calls,
-            ["first:outer", "second:outer", "first:inner", "second:inner"]
-        );
+        assert_eq!(calls, ["first:outer", "second:outer", "first:inner", "second:inner"]);
         // After draining, the next trigger dispatches again.
         assert_eq!(
             d.borrow_mut().trigger("later", "\\a_b\\event\\x_created"),
@@ -326,10 +329,7 @@ mod tests {
         });
         assert_eq!(calls, ["resetter:e"]);
         assert_eq!(d.borrow().observer_count(), 0);
-        assert_eq!(
-            d.borrow_mut().trigger("x", "\\x_y\\event\\a_b"),
-            Outcome::Dispatch
-        );
+        assert_eq!(d.borrow_mut().trigger("x", "\\x_y\\event\\a_b"), Outcome::Dispatch);
     }
 
     #[test]
@@ -341,10 +341,7 @@ mod tests {
         let calls = drain(&d, |d, _, ev| {
             if ev == "e" {
                 let s = d.borrow_mut().redirect();
-                assert_eq!(
-                    d.borrow_mut().trigger("inner", "\\x_y\\event\\a_b"),
-                    Outcome::Captured
-                );
+                assert_eq!(d.borrow_mut().trigger("inner", "\\x_y\\event\\a_b"), Outcome::Captured);
                 sink = Some(s);
             }
         });

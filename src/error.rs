@@ -6,15 +6,11 @@ use thiserror::Error;
 /// A broken rule. The message never contains a string value taken from event data.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum Rule {
-    #[error(
-        "not a Moodle event class name (\\component\\event\\name); catalogue families: {families}"
-    )]
+    #[error("not a Moodle event class name (\\component\\event\\name); catalogue families: {families}")]
     NotAnEventName { families: String },
     #[error("unknown component; catalogue families: {families}")]
     UnknownComponent { families: String },
-    #[error(
-        "'{plugin}' is not a valid frankenstyle plugin name ([a-z][a-z0-9_]*[a-z0-9], no '__')"
-    )]
+    #[error("'{plugin}' is not a valid frankenstyle plugin name ([a-z][a-z0-9_]*[a-z0-9], no '__')")]
     InvalidPluginName { plugin: String },
     #[error("no such event in this component; it has: {names}")]
     UnknownEventOfComponent { names: String },
@@ -31,10 +27,7 @@ pub enum Rule {
     #[error("is not documented for this event (other keys: {allowed})")]
     UnknownOtherKey { allowed: String },
     #[error("must be {expected}, got {got}")]
-    WrongType {
-        expected: &'static str,
-        got: &'static str,
-    },
+    WrongType { expected: &'static str, got: &'static str },
     #[error("must be {expected}")]
     Invalid { expected: String },
     #[error("must be at least {min}, got {got}")]
@@ -61,7 +54,9 @@ pub enum Rule {
     TooDeep { max: usize },
     #[error("is {size} bytes encoded, more than the limit of {max}")]
     TooBig { size: usize, max: usize },
-    #[error("looks like a secret (token, password, secret, key…); secrets are never allowed in events (value not shown)")]
+    #[error(
+        "looks like a secret (token, password, secret, key…); secrets are never allowed in events (value not shown)"
+    )]
     Secret,
     #[error("must be JSON-compatible (null, bool, int, float, string or array), got {got}")]
     NotJsonCompatible { got: &'static str },
@@ -78,10 +73,7 @@ pub enum Rule {
     #[error("the record belongs to {got}, not to this event's component {expected}")]
     RecordMismatch { expected: String, got: String },
     #[error("{method}() cannot make this event; use {right}()")]
-    WrongFactory {
-        method: &'static str,
-        right: &'static str,
-    },
+    WrongFactory { method: &'static str, right: &'static str },
     #[error("Event properties must not be modified.")]
     Modified,
 }

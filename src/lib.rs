@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod dispatch;
 pub mod docs;
 pub mod error;
+pub mod factory;
 pub mod record;
 pub mod validate;
 pub mod value;

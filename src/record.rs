@@ -112,11 +112,7 @@ impl<V> Record<V> {
         if self.is_triggered() {
             return Err(self.err("trigger", Rule::TriggeredTwice));
         }
-        self.state = if captured {
-            State::Captured
-        } else {
-            State::Dispatched
-        };
+        self.state = if captured { State::Captured } else { State::Dispatched };
         Ok(())
     }
 
@@ -160,10 +156,7 @@ impl<V> Record<V> {
         if Some(table) != self.name.def.objecttable() {
             return None;
         }
-        self.snapshots
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, v)| v)
+        self.snapshots.iter().find(|(i, _)| *i == id).map(|(_, v)| v)
     }
 
     pub fn take_snapshots(&mut self) -> Vec<(i64, V)> {
@@ -175,25 +168,23 @@ impl<V: Value> Record<V> {
     /// `get_description()`: the catalogue template with the record's values. Uses no
     /// context lookups (Moodle's `assertEventContextNotUsed()`).
     pub fn description(&self) -> String {
-        render(self.name.def.description, |ph| {
-            match ph.strip_prefix("other.") {
-                Some(path) => {
-                    let mut v = self.other.as_ref()?;
-                    for key in path.split('.') {
-                        v = v.get(key)?;
-                    }
-                    match v.kind() {
-                        Kind::Int(i) => Some(i.to_string()),
-                        Kind::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
-                        _ => None,
-                    }
+        render(self.name.def.description, |ph| match ph.strip_prefix("other.") {
+            Some(path) => {
+                let mut v = self.other.as_ref()?;
+                for key in path.split('.') {
+                    v = v.get(key)?;
                 }
-                None => match self.field(ph)? {
-                    Field::Str(s) => Some(s.to_string()),
-                    Field::Int(i) => Some(i.to_string()),
+                match v.kind() {
+                    Kind::Int(i) => Some(i.to_string()),
+                    Kind::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
                     _ => None,
-                },
+                }
             }
+            None => match self.field(ph)? {
+                Field::Str(s) => Some(s.to_string()),
+                Field::Int(i) => Some(i.to_string()),
+                _ => None,
+            },
         })
     }
 }
@@ -286,26 +277,17 @@ mod tests {
 
     #[test]
     fn trigger_once_and_snapshots_before() {
-        let mut r = record(
-            "\\local_archiving\\event\\archive_job_created",
-            Some(8),
-            json!({}),
-        );
+        let mut r = record("\\local_archiving\\event\\archive_job_created", Some(8), json!({}));
         assert_eq!(r.check_snapshot("local_archiving_job", Some(8)), Ok(8));
         r.put_snapshot(8, json!({"id": 8}));
-        assert_eq!(
-            r.snapshot("local_archiving_job", 8),
-            Some(&json!({"id": 8}))
-        );
+        assert_eq!(r.snapshot("local_archiving_job", 8), Some(&json!({"id": 8})));
         assert_eq!(r.snapshot("local_archiving_job", 9), None);
         assert!(matches!(
             r.check_snapshot("user", Some(8)).unwrap_err().rule,
             Rule::SnapshotTable { .. }
         ));
         assert!(matches!(
-            r.check_snapshot("local_archiving_job", Some(9))
-                .unwrap_err()
-                .rule,
+            r.check_snapshot("local_archiving_job", Some(9)).unwrap_err().rule,
             Rule::SnapshotId { .. }
         ));
         r.mark_triggered(true).unwrap();
@@ -315,9 +297,7 @@ mod tests {
             e.to_string(),
             "\\local_archiving\\event\\archive_job_created: trigger: Can not trigger event twice"
         );
-        let e = r
-            .check_snapshot("local_archiving_job", Some(8))
-            .unwrap_err();
+        let e = r.check_snapshot("local_archiving_job", Some(8)).unwrap_err();
         assert!(e
             .to_string()
             .ends_with("It is not possible to add snapshots after triggering of events"));
@@ -327,9 +307,7 @@ mod tests {
             json!({}),
         );
         assert_eq!(
-            t.check_snapshot("local_archiving_job", Some(1))
-                .unwrap_err()
-                .rule,
+            t.check_snapshot("local_archiving_job", Some(1)).unwrap_err().rule,
             Rule::NoSnapshots
         );
         t.mark_triggered(false).unwrap();

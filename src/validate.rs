@@ -86,11 +86,7 @@ pub fn split_create_data<'a, V: Value>(ev: &EventName, data: &'a V) -> Result<Cr
     let mut input = CreateInput::default();
     data.for_each_entry(&mut |k, v| {
         let Key::Str(k) = k else {
-            return Err(ValidationError::new(
-                &ev.eventname,
-                k.display(),
-                Rule::UnknownCreateKey,
-            ));
+            return Err(ValidationError::new(&ev.eventname, k.display(), Rule::UnknownCreateKey));
         };
         let slot = match k {
             b"objectid" => &mut input.objectid,
@@ -107,11 +103,7 @@ pub fn split_create_data<'a, V: Value>(ev: &EventName, data: &'a V) -> Result<Cr
                 } else {
                     Rule::UnknownCreateKey
                 };
-                return Err(ValidationError::new(
-                    &ev.eventname,
-                    Key::Str(k).display(),
-                    rule,
-                ));
+                return Err(ValidationError::new(&ev.eventname, Key::Str(k).display(), rule));
             }
         };
         *slot = Some(v);
@@ -121,11 +113,7 @@ pub fn split_create_data<'a, V: Value>(ev: &EventName, data: &'a V) -> Result<Cr
 }
 
 /// An integer field: an int, or a canonical numeric string (normalised). Null is None.
-pub fn int_field<V: Value + ?Sized>(
-    ev: &EventName,
-    field: &str,
-    v: Option<&V>,
-) -> Result<Option<i64>> {
+pub fn int_field<V: Value + ?Sized>(ev: &EventName, field: &str, v: Option<&V>) -> Result<Option<i64>> {
     let Some(v) = v else { return Ok(None) };
     match v.kind() {
         Kind::Null => Ok(None),
@@ -184,9 +172,7 @@ pub fn check_header<V: Value + ?Sized>(
     let objectid = int_field(ev, "objectid", input.objectid)?;
     match (ev.def.objecttable(), objectid) {
         (Some(_), None) => return Err(err("objectid", Rule::Required)),
-        (Some(_), Some(id)) if id <= 0 => {
-            return Err(err("objectid", Rule::TooSmall { min: 1, got: id }))
-        }
+        (Some(_), Some(id)) if id <= 0 => return Err(err("objectid", Rule::TooSmall { min: 1, got: id })),
         (None, Some(_)) => {
             return Err(err(
                 "objectid",
@@ -211,13 +197,7 @@ pub fn check_header<V: Value + ?Sized>(
     }
     let userid = int_field(ev, "userid", input.userid)?.unwrap_or(current_userid);
     if userid < -1 {
-        return Err(err(
-            "userid",
-            Rule::TooSmall {
-                min: -1,
-                got: userid,
-            },
-        ));
+        return Err(err("userid", Rule::TooSmall { min: -1, got: userid }));
     }
     let relateduserid = int_field(ev, "relateduserid", input.relateduserid)?;
     if let Some(r) = relateduserid.filter(|r| *r < -1) {
@@ -227,13 +207,7 @@ pub fn check_header<V: Value + ?Sized>(
         .or(context.courseid)
         .unwrap_or(0);
     if courseid < 0 {
-        return Err(err(
-            "courseid",
-            Rule::TooSmall {
-                min: 0,
-                got: courseid,
-            },
-        ));
+        return Err(err("courseid", Rule::TooSmall { min: 0, got: courseid }));
     }
     let anonymous = match input.anonymous.map(|v| v.kind()) {
         None | Some(Kind::Null) => false,
@@ -273,6 +247,9 @@ struct Walker<'e> {
     ev: &'e EventName,
     limits: Limits,
     fixups: Vec<Fixup>,
+    /// The top-level `other.<key>` being checked: a nesting error names it, not a path
+    /// as long as the nesting.
+    root: String,
 }
 
 impl Walker<'_> {
@@ -291,7 +268,7 @@ impl Walker<'_> {
             Kind::Array => {
                 if depth >= self.limits.max_depth {
                     return Err(self.err(
-                        field,
+                        &self.root,
                         Rule::TooDeep {
                             max: self.limits.max_depth,
                         },
@@ -310,9 +287,7 @@ impl Walker<'_> {
                     self.check_free(&path, item, depth + 1)
                 })
             }
-            k @ (Kind::Object | Kind::Other(_)) => {
-                Err(self.err(field, Rule::NotJsonCompatible { got: k.type_name() }))
-            }
+            k @ (Kind::Object | Kind::Other(_)) => Err(self.err(field, Rule::NotJsonCompatible { got: k.type_name() })),
         }
     }
 
@@ -427,7 +402,7 @@ impl Walker<'_> {
                 }
                 if depth >= self.limits.max_depth {
                     return Err(self.err(
-                        field,
+                        &self.root,
                         Rule::TooDeep {
                             max: self.limits.max_depth,
                         },
@@ -463,9 +438,7 @@ impl Walker<'_> {
             let mut p = path.to_vec();
             p.push(spec.key);
             match v.get(spec.key) {
-                Some(item) if item.kind() != Kind::Null => {
-                    self.check_typed(&f, &p, &spec.ty, item, depth + 1)?
-                }
+                Some(item) if item.kind() != Kind::Null => self.check_typed(&f, &p, &spec.ty, item, depth + 1)?,
                 _ if spec.required => return Err(self.err(&f, Rule::Required)),
                 _ => {}
             }
@@ -476,15 +449,12 @@ impl Walker<'_> {
 
 /// Validates `other` against the event's schema. Returns the canonical-int fix-ups to
 /// apply (usually none). `other` may be absent or null only when no key is required.
-pub fn validate_other<V: Value + ?Sized>(
-    ev: &EventName,
-    other: Option<&V>,
-    limits: Limits,
-) -> Result<Vec<Fixup>> {
+pub fn validate_other<V: Value + ?Sized>(ev: &EventName, other: Option<&V>, limits: Limits) -> Result<Vec<Fixup>> {
     let mut w = Walker {
         ev,
         limits,
         fixups: Vec::new(),
+        root: String::new(),
     };
     let schema = ev.def.other;
     match other.map(|o| o.kind()) {
@@ -523,10 +493,9 @@ pub fn validate_other<V: Value + ?Sized>(
     // A null optional key is "not given"; every other value is checked whole.
     for spec in schema {
         let field = format!("other.{}", spec.key);
+        w.root.clone_from(&field);
         match other.get(spec.key) {
-            Some(v) if v.kind() != Kind::Null => {
-                w.check_typed(&field, &[spec.key], &spec.ty, v, 1)?
-            }
+            Some(v) if v.kind() != Kind::Null => w.check_typed(&field, &[spec.key], &spec.ty, v, 1)?,
             Some(_) if !spec.required => {}
             _ if spec.required => return Err(w.err(&field, Rule::Required)),
             _ => {}
@@ -580,10 +549,7 @@ mod tests {
         assert_eq!(fx, Ok(vec![]));
         let task = json!({"jobid": 3, "activity": {"cmid": 5, "modname": "quiz", "instanceid": 9, "name": "Q1"},
                           "settings": {"attempts": [1, 2], "paper": "A4", "x": null}});
-        assert_eq!(
-            validate_other(&ev(TASK), Some(&task), Limits::default()),
-            Ok(vec![])
-        );
+        assert_eq!(validate_other(&ev(TASK), Some(&task), Limits::default()), Ok(vec![]));
     }
 
     #[test]
@@ -614,36 +580,22 @@ mod tests {
     fn every_other_rule_breaks_with_a_named_field() {
         let cases: Vec<(&str, J, &str, fn(&Rule) -> bool)> = vec![
             (FAILED, json!({}), "other.cause", |r| *r == Rule::Required),
-            (FAILED, json!({"cause": ""}), "other.cause", |r| {
-                *r == Rule::Empty
-            }),
+            (FAILED, json!({"cause": ""}), "other.cause", |r| *r == Rule::Empty),
             (FAILED, json!({"cause": 5}), "other.cause", |r| {
                 matches!(r, Rule::WrongType { got: "int", .. })
             }),
-            (
-                FAILED,
-                json!({"cause": "x".repeat(1025)}),
-                "other.cause",
-                |r| matches!(r, Rule::TooLong { .. }),
-            ),
-            (
-                FAILED,
-                json!({"cause": "x", "status": 100}),
-                "other.status",
-                |r| matches!(r, Rule::NotInSet { got: 100, .. }),
-            ),
-            (
-                FAILED,
-                json!({"cause": "x", "colour": 1}),
-                "other.colour",
-                |r| matches!(r, Rule::UnknownOtherKey { .. }),
-            ),
-            (
-                FAILED,
-                json!({"cause": "x", "wstoken": "abc"}),
-                "other.wstoken",
-                |r| *r == Rule::Secret,
-            ),
+            (FAILED, json!({"cause": "x".repeat(1025)}), "other.cause", |r| {
+                matches!(r, Rule::TooLong { .. })
+            }),
+            (FAILED, json!({"cause": "x", "status": 100}), "other.status", |r| {
+                matches!(r, Rule::NotInSet { got: 100, .. })
+            }),
+            (FAILED, json!({"cause": "x", "colour": 1}), "other.colour", |r| {
+                matches!(r, Rule::UnknownOtherKey { .. })
+            }),
+            (FAILED, json!({"cause": "x", "wstoken": "abc"}), "other.wstoken", |r| {
+                *r == Rule::Secret
+            }),
             (FAILED, json!({"cause": "x", "0": 1}), "other.0", |r| {
                 matches!(r, Rule::UnknownOtherKey { .. })
             }),
@@ -738,14 +690,8 @@ mod tests {
             )
         );
         let done = ev("\\local_archiving\\event\\archive_job_completed");
-        assert_eq!(
-            validate_other(&done, None::<&J>, Limits::default()),
-            Ok(vec![])
-        );
-        assert_eq!(
-            validate_other(&done, Some(&J::Null), Limits::default()),
-            Ok(vec![])
-        );
+        assert_eq!(validate_other(&done, None::<&J>, Limits::default()), Ok(vec![]));
+        assert_eq!(validate_other(&done, Some(&J::Null), Limits::default()), Ok(vec![]));
     }
 
     #[test]
@@ -759,6 +705,7 @@ mod tests {
             json!({"eventname": "\\a_b\\event\\c_d", "metadata": deep}),
         );
         assert!(matches!(e.rule, Rule::TooDeep { max: 32 }), "{e}");
+        assert_eq!(e.field, "other.metadata");
         let e = other_err(FAILED, json!({"cause": "x", "password": "hunter2"}));
         assert!(!e.to_string().contains("hunter2"));
         let e = other_err(FAILED, json!({"cause": ["hunter2"]}));
@@ -768,8 +715,7 @@ mod tests {
     #[test]
     fn create_data_keys() {
         let e = ev(FAILED);
-        let data =
-            json!({"objectid": "7", "contextid": 5, "other": {"cause": "x"}, "anonymous": 1});
+        let data = json!({"objectid": "7", "contextid": 5, "other": {"cause": "x"}, "anonymous": 1});
         let input = split_create_data(&e, &data).unwrap();
         let ctx = ContextInfo {
             id: 5,
@@ -794,18 +740,12 @@ mod tests {
             check_header(&e, &input, ctx, 0).unwrap_err()
         };
         assert_eq!(check(json!({}), Some(ctx)).field, "objectid");
-        assert_eq!(
-            check(json!({"objectid": 1}), None).rule,
-            Rule::ContextRequired
-        );
+        assert_eq!(check(json!({"objectid": 1}), None).rule, Rule::ContextRequired);
         assert_eq!(
             check(json!({"objectid": 1}), Some(ContextInfo { id: 0, ..ctx })).field,
             "contextid"
         );
-        assert_eq!(
-            check(json!({"objectid": "1.5"}), Some(ctx)).field,
-            "objectid"
-        );
+        assert_eq!(check(json!({"objectid": "1.5"}), Some(ctx)).field, "objectid");
         assert_eq!(
             check(json!({"objectid": 1, "userid": "bob"}), Some(ctx)).field,
             "userid"

@@ -61,10 +61,7 @@ pub trait Value {
     fn kind(&self) -> Kind<'_>;
     /// Calls `f` for every entry of an array, in order; stops at the first error.
     /// Does nothing for a non-array.
-    fn for_each_entry<'s, E>(
-        &'s self,
-        f: &mut dyn FnMut(Key<'s>, &'s Self) -> Result<(), E>,
-    ) -> Result<(), E>;
+    fn for_each_entry<'s, E>(&'s self, f: &mut dyn FnMut(Key<'s>, &'s Self) -> Result<(), E>) -> Result<(), E>;
     /// The entry with string key `key` of an array.
     fn get(&self, key: &str) -> Option<&Self>;
     /// Number of entries of an array (0 otherwise).
@@ -86,10 +83,7 @@ pub trait Value {
 /// A canonical decimal integer string ("12", "-3", not "012", " 1", "1.0", "+1").
 pub fn canonical_int(b: &[u8]) -> Option<i64> {
     let digits = b.strip_prefix(b"-").unwrap_or(b);
-    if digits.is_empty()
-        || !digits.iter().all(u8::is_ascii_digit)
-        || (digits[0] == b'0' && b.len() > 1)
-    {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) || (digits[0] == b'0' && b.len() > 1) {
         return None;
     }
     std::str::from_utf8(b).ok()?.parse().ok()
@@ -110,10 +104,7 @@ impl Value for serde_json::Value {
         }
     }
 
-    fn for_each_entry<'s, E>(
-        &'s self,
-        f: &mut dyn FnMut(Key<'s>, &'s Self) -> Result<(), E>,
-    ) -> Result<(), E> {
+    fn for_each_entry<'s, E>(&'s self, f: &mut dyn FnMut(Key<'s>, &'s Self) -> Result<(), E>) -> Result<(), E> {
         match self {
             serde_json::Value::Array(a) => {
                 for (i, v) in a.iter().enumerate() {
@@ -168,12 +159,7 @@ mod tests {
             b"99999999999999999999",
             b"-0",
         ] {
-            assert_eq!(
-                canonical_int(bad),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
+            assert_eq!(canonical_int(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 

@@ -1,1 +1,93 @@
+//! The ext-php-rs binding: PHP classes and functions that convert arguments, call the
+//! core and convert results back. No event rules live here.
 
+pub mod catalogue;
+pub mod event;
+pub mod exception;
+pub mod sink;
+pub mod zv;
+
+use crate::validate::Limits;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::Zval;
+use ext_php_rs::zend::{ClassEntry, ExecutorGlobals, ModuleEntry};
+use ext_php_rs::{info_table_end, info_table_row, info_table_start};
+
+pub fn limits() -> Limits {
+    Limits::default()
+}
+
+/// `new \ArrayIterator($array)`.
+pub fn array_iterator(array: Zval) -> PhpResult<Zval> {
+    let ce = ClassEntry::try_find("ArrayIterator").ok_or("ArrayIterator is missing")?;
+    let it = ce.new();
+    it.try_call_method("__construct", vec![&array])?;
+    ExecutorGlobals::throw_if_exception()?;
+    Ok(ext_php_rs::convert::IntoZval::into_zval(it, false)?)
+}
+
+/// Starts redirecting triggered events into a new sink (stopping any other).
+#[php_function]
+#[php(name = "moodle_events\\redirect_events")]
+pub fn redirect_events() -> sink::Sink {
+    sink::redirect_events()
+}
+
+/// Is a sink capturing triggered events now?
+#[php_function]
+#[php(name = "moodle_events\\is_redirecting")]
+pub fn is_redirecting() -> bool {
+    sink::is_redirecting()
+}
+
+/// Registers an observer for a catalogue event class name, or '*' for all.
+#[php_function]
+#[php(name = "moodle_events\\observe")]
+#[php(defaults(priority = 0))]
+pub fn observe(eventname: &str, callback: &Zval, priority: i64) -> PhpResult<()> {
+    sink::observe(eventname, callback, priority)
+}
+
+/// Drops every observer and sink, and anything queued (tests).
+#[php_function]
+#[php(name = "moodle_events\\reset")]
+pub fn reset() {
+    sink::reset();
+}
+
+fn startup(_ty: i32, _module_number: i32) -> i32 {
+    match exception::register() {
+        Ok(()) => 0,
+        Err(_) => -1,
+    }
+}
+
+extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
+    sink::request_shutdown();
+    0
+}
+
+extern "C" fn info(_module: *mut ModuleEntry) {
+    info_table_start!();
+    info_table_row!("moodle_events support", "enabled");
+    info_table_row!("version", env!("CARGO_PKG_VERSION"));
+    info_table_row!("catalogue events", crate::catalogue::definitions().len().to_string());
+    info_table_row!("other max depth", limits().max_depth.to_string());
+    info_table_end!();
+}
+
+#[php_module]
+#[php(startup = "startup")]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .class::<event::Event>()
+        .class::<sink::Sink>()
+        .class::<catalogue::Catalogue>()
+        .function(wrap_function!(redirect_events))
+        .function(wrap_function!(is_redirecting))
+        .function(wrap_function!(observe))
+        .function(wrap_function!(reset))
+        .request_shutdown_function(request_shutdown)
+        .info_function(info)
+}

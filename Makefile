@@ -1,0 +1,38 @@
+# moodle_events: the two commands of the README are `make demo` and `make test`.
+EXT      := $(CURDIR)/target/release/libmoodle_events.so
+PHP_EXT  := php -d extension=$(EXT)
+export RUST_BACKTRACE := 0
+
+.PHONY: deps build demo test lint test-core test-embed test-php docs
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	cargo build --release
+
+## Build the extension and walk one archive job through its life.
+demo: build
+	$(PHP_EXT) examples/demo.php
+
+## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
+## and PHPUnit against the built extension.
+test: deps lint test-core test-embed test-php
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --no-default-features --features gen --all-targets -- -D warnings
+
+test-core:
+	cargo test --no-default-features
+
+test-embed: deps
+	cargo test --features embed --lib php::
+
+test-php: build
+	$(PHP_EXT) /usr/bin/phpunit -c tests/phpunit.xml
+
+## Regenerate what derives from catalogue/events.json.
+docs:
+	cargo run -q --no-default-features --features gen --bin moodle-events-gen -- readme README.md

@@ -1,0 +1,97 @@
+//! The rules of the `create_from_*` factories: which factory makes which event, which
+//! `other` keys a record provides, and that a record belongs to the event's component.
+
+use crate::catalogue::{EventName, Factory, KeySpec};
+use crate::error::{Result, Rule, ValidationError};
+
+/// The factory used must be the event family's.
+pub fn check_factory(ev: &EventName, used: Factory) -> Result<()> {
+    let right = ev.def.family.factory;
+    if used == right {
+        return Ok(());
+    }
+    Err(ValidationError::new(
+        &ev.eventname,
+        "eventname",
+        Rule::WrongFactory {
+            method: used.method(),
+            right: right.method(),
+        },
+    ))
+}
+
+/// A record naming its subplugin (`$task->archivingmod`, `$file->archivingstore`) must
+/// name the event's. `got` is the record's value, None when absent. The record's field is
+/// named like the plugin type (`archivingmod`), so `{field}_{got}` is its component.
+pub fn check_record_component(ev: &EventName, got: Option<&[u8]>) -> Result<()> {
+    let Some(field) = ev.def.family.record_component_field else {
+        return Ok(());
+    };
+    let want = ev.plugin().unwrap_or_default();
+    match got {
+        Some(g) if g == want.as_bytes() => Ok(()),
+        Some(g) => {
+            let shown = std::str::from_utf8(g)
+                .ok()
+                .filter(|s| crate::catalogue::is_valid_plugin_name(s))
+                .map_or_else(|| format!("{field} (an invalid name)"), |s| format!("{field}_{s}"));
+            Err(ValidationError::new(
+                &ev.eventname,
+                field,
+                Rule::RecordMismatch {
+                    expected: ev.component().to_string(),
+                    got: shown,
+                },
+            ))
+        }
+        None => Err(ValidationError::new(&ev.eventname, field, Rule::Required)),
+    }
+}
+
+/// The `other` keys a factory fills from the record.
+pub fn derived_keys(ev: &EventName) -> impl Iterator<Item = &'static KeySpec> {
+    ev.def.other.iter().filter(|k| k.from.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::resolve;
+
+    #[test]
+    fn factory_must_fit_the_family() {
+        let ev = resolve("\\archivingmod_quiz\\event\\task_completed").unwrap();
+        assert!(check_factory(&ev, Factory::Task).is_ok());
+        let e = check_factory(&ev, Factory::Job).unwrap_err();
+        assert_eq!(e.to_string(), "\\archivingmod_quiz\\event\\task_completed: eventname: create_from_job() cannot make this event; use create_from_task()");
+    }
+
+    #[test]
+    fn record_must_name_the_events_subplugin() {
+        let ev = resolve("\\archivingmod_assign\\event\\task_completed").unwrap();
+        assert!(check_record_component(&ev, Some(b"assign")).is_ok());
+        let e = check_record_component(&ev, Some(b"quiz")).unwrap_err();
+        assert_eq!(e.field, "archivingmod");
+        assert!(
+            e.to_string().ends_with(
+                "the record belongs to archivingmod_quiz, not to this event's component archivingmod_assign"
+            ),
+            "{e}"
+        );
+        let e = check_record_component(&ev, Some(b"Bad Name")).unwrap_err();
+        assert!(e.to_string().contains("archivingmod (an invalid name)"), "{e}");
+        assert_eq!(check_record_component(&ev, None).unwrap_err().rule, Rule::Required);
+        // Job records name no subplugin.
+        let ev = resolve("\\archivingstore_s3\\event\\write_task_completed").unwrap();
+        assert!(check_record_component(&ev, None).is_ok());
+        let ev = resolve("\\archivingstore_s3\\event\\read_task_completed").unwrap();
+        assert!(check_record_component(&ev, Some(b"localdir"))
+            .unwrap_err()
+            .to_string()
+            .contains("archivingstore_localdir"));
+        let keys: Vec<&str> = derived_keys(&resolve("\\archivingmod_quiz\\event\\task_updated").unwrap())
+            .map(|k| k.key)
+            .collect();
+        assert_eq!(keys, ["jobid", "progress", "status"]);
+    }
+}

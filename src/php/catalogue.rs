@@ -1,0 +1,139 @@
+//! `moodle_events\catalogue`: the catalogue's definitions as PHP arrays.
+
+use super::exception::throw;
+use super::zv;
+use crate::catalogue::{self, EventDef, Format, KeySpec, Type};
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+
+/// Read-only access to the event catalogue.
+#[php_class]
+#[php(name = "moodle_events\\catalogue")]
+#[php(flags = ClassFlags::Final)]
+pub struct Catalogue;
+
+fn arr(ht: ZBox<ZendHashTable>) -> Zval {
+    ht.into_zval(false).unwrap_or_default()
+}
+
+fn type_spec(ht: &mut ZendHashTable, ty: &Type) {
+    let _ = ht.insert("type", ty.name());
+    match ty {
+        Type::Int { min, max, values } => {
+            if let Some(m) = min {
+                let _ = ht.insert("min", *m);
+            }
+            if let Some(m) = max {
+                let _ = ht.insert("max", *m);
+            }
+            if let Some(set) = values {
+                let mut v = ZendHashTable::new();
+                for (name, value) in set.entries {
+                    let _ = v.insert(*name, *value);
+                }
+                let _ = ht.insert("values", arr(v));
+            }
+        }
+        Type::Str {
+            maxlength,
+            format,
+            table,
+        } => {
+            if let Some(m) = maxlength {
+                let _ = ht.insert("maxlength", *m as i64);
+            }
+            if let Some(f) = format {
+                let _ = ht.insert(
+                    "format",
+                    match f {
+                        Format::Identifier => "identifier",
+                        Format::EventName => "eventname",
+                        Format::PluginName => "pluginname",
+                        Format::Sha256 => "sha256",
+                    },
+                );
+            }
+            if let Some(t) = table {
+                let _ = ht.insert("table", t.name);
+            }
+        }
+        Type::List { items } => {
+            let mut i = ZendHashTable::new();
+            type_spec(&mut i, items);
+            let _ = ht.insert("items", arr(i));
+        }
+        Type::Array { fields } if !fields.is_empty() => {
+            let _ = ht.insert("fields", arr(keys(fields)));
+        }
+        Type::Array { .. } | Type::Bool | Type::Float => {}
+    }
+}
+
+fn keys(specs: &[KeySpec]) -> ZBox<ZendHashTable> {
+    let mut out = ZendHashTable::new();
+    for k in specs {
+        let mut ht = ZendHashTable::new();
+        let _ = ht.insert("type", k.ty.name());
+        let _ = ht.insert("required", k.required);
+        let _ = ht.insert("doc", k.doc);
+        if let Some(f) = k.from {
+            let _ = ht.insert("from", f);
+        }
+        type_spec(&mut ht, &k.ty);
+        let _ = out.insert(k.key, arr(ht));
+    }
+    out
+}
+
+fn definition_array(d: &EventDef) -> ZBox<ZendHashTable> {
+    let mut ht = ZendHashTable::new();
+    let _ = ht.insert("eventname", d.class_pattern());
+    let _ = ht.insert("name", d.name);
+    let _ = ht.insert("family", d.family.id);
+    let _ = ht.insert("component", d.family.component_pattern());
+    let _ = ht.insert("title", d.title);
+    let _ = ht.insert("trigger", d.trigger);
+    let _ = ht.insert("description", d.description);
+    let _ = ht.insert("crud", d.crud.letter());
+    let _ = ht.insert("edulevel", i64::from(d.edulevel));
+    let _ = ht.insert("objecttable", d.objecttable().map_or_else(Zval::null, zv::string));
+    let _ = ht.insert("snapshot", d.objecttable().map_or_else(Zval::null, zv::string));
+    let _ = ht.insert("factory", d.family.factory.method());
+    let _ = ht.insert("langstring", d.lang_string_id());
+    let _ = ht.insert("other", arr(keys(d.other)));
+    ht
+}
+
+#[php_impl]
+#[php(change_method_case = "snake_case")]
+impl Catalogue {
+    /// The 23 event class name patterns, e.g. `\archivingmod_<name>\event\task_created`.
+    pub fn names() -> Vec<String> {
+        catalogue::definitions().iter().map(|d| d.class_pattern()).collect()
+    }
+
+    /// The definition of an event (concrete class name or pattern).
+    pub fn definition(eventname: &str) -> PhpResult<ZBox<ZendHashTable>> {
+        let def = catalogue::find_definition(eventname).map_err(throw)?;
+        Ok(definition_array(def))
+    }
+
+    /// Moodle's `get_static_info()` for a concrete class name.
+    pub fn static_info(eventname: &str) -> PhpResult<ZBox<ZendHashTable>> {
+        let ev = catalogue::resolve(eventname).map_err(throw)?;
+        let d = ev.def;
+        let mut ht = ZendHashTable::with_capacity(7);
+        let _ = ht.insert("eventname", ev.eventname.as_str());
+        let _ = ht.insert("component", ev.component());
+        let _ = ht.insert("target", d.target());
+        let _ = ht.insert("action", d.action());
+        let _ = ht.insert("crud", d.crud.letter());
+        let _ = ht.insert("edulevel", i64::from(d.edulevel));
+        let _ = ht.insert("objecttable", d.objecttable().map_or_else(Zval::null, zv::string));
+        Ok(ht)
+    }
+}

@@ -1,0 +1,62 @@
+//! `moodle_events\validation_exception extends \InvalidArgumentException`, registered
+//! with ClassBuilder so it keeps SPL's file, line and trace.
+
+use crate::error::ValidationError;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::builders::{ClassBuilder, ClassProperty};
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::exception::PhpException;
+use ext_php_rs::flags::PropertyFlags;
+use ext_php_rs::types::{ZendObject, Zval};
+use ext_php_rs::zend::ClassEntry;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+pub const CLASS: &str = "moodle_events\\validation_exception";
+
+static CE: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
+
+fn invalid_argument_exception() -> &'static ClassEntry {
+    super::zv::loaded_class("InvalidArgumentException").expect("SPL's InvalidArgumentException")
+}
+
+fn public_string_prop(name: &str) -> ClassProperty {
+    ClassProperty {
+        name: name.into(),
+        flags: PropertyFlags::Public,
+        default: Some(Box::new(|| Ok(super::zv::string("")))),
+        docs: &[],
+        ty: None,
+        nullable: false,
+        readonly: false,
+        default_stub: Some("''".into()),
+    }
+}
+
+/// Registers the class; called once at module start-up.
+pub fn register() -> ext_php_rs::error::Result<()> {
+    ClassBuilder::new(CLASS)
+        .extends((invalid_argument_exception, "\\InvalidArgumentException"))
+        .property(public_string_prop("eventname"))
+        .property(public_string_prop("field"))
+        .registration(|ce, _| CE.store(ce, Ordering::Release))
+        .register()
+}
+
+fn ce() -> &'static ClassEntry {
+    // SAFETY: set at module start-up, before any PHP code can run; class entries of
+    // internal classes live until module shutdown.
+    unsafe { &*CE.load(Ordering::Acquire) }
+}
+
+/// The PHP exception for a validation error, with `$eventname` and `$field` set.
+pub fn throw(e: ValidationError) -> PhpException {
+    let msg = e.to_string();
+    let mut obj: ZBox<ZendObject> = ce().new();
+    let _ = obj.try_call_method("__construct", vec![&msg.as_str()]);
+    let _ = obj.set_property("eventname", e.eventname.as_str());
+    let _ = obj.set_property("field", e.field.as_str());
+    let mut zv = Zval::new();
+    let _ = obj.set_zval(&mut zv, false);
+    PhpException::new(msg, 0, ce()).with_object(zv)
+}

@@ -1,0 +1,231 @@
+//! `moodle_events\sink` and the trigger path: forwards to the core dispatcher, calls
+//! observers one at a time and reports their failures as warnings.
+
+use super::event::Event;
+use super::exception::throw;
+use crate::dispatch::{self, Dispatcher, Outcome, Share};
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::error::php_error;
+use ext_php_rs::exception::{PhpException, PhpResult};
+use ext_php_rs::flags::{ClassFlags, ErrorType};
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendClassObject, ZendHashTable, ZendObject, ZendStr, Zval};
+use ext_php_rs::zend::{ce, ExecutorGlobals};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+thread_local! {
+    /// Per-request trigger state; emptied at request shutdown.
+    static STATE: RefCell<Dispatcher<Zval, Zval>> = RefCell::new(Dispatcher::default());
+}
+
+impl Share for Zval {
+    fn share(&self) -> Self {
+        self.shallow_clone()
+    }
+}
+
+fn with<R>(f: impl FnOnce(&mut Dispatcher<Zval, Zval>) -> R) -> R {
+    STATE.with(|s| f(&mut s.borrow_mut()))
+}
+
+/// Events captured while redirecting (Moodle's phpunit_event_sink).
+#[php_class]
+#[php(name = "moodle_events\\sink")]
+#[php(flags = ClassFlags::Final)]
+#[php(implements(ce = ce::countable, stub = "\\Countable"))]
+#[php(implements(ce = ce::aggregate, stub = "\\IteratorAggregate"))]
+pub struct Sink {
+    inner: Rc<dispatch::Sink<Zval>>,
+}
+
+fn event_of(zv: &Zval) -> Option<&Event> {
+    zv.object()
+        .and_then(ZendClassObject::<Event>::from_zend_obj)
+        .map(|o| &**o)
+}
+
+fn same_name(event: &Zval, name: &str) -> bool {
+    let name = name.strip_prefix('\\').unwrap_or(name);
+    event_of(event).is_some_and(|e| &e.eventname()[1..] == name)
+}
+
+#[php_impl]
+#[php(change_method_case = "snake_case")]
+impl Sink {
+    /// The captured events, in trigger order (the same instances).
+    pub fn get_events(&self) -> ZBox<ZendHashTable> {
+        let events = self.inner.events();
+        let mut ht = ZendHashTable::with_capacity(events.len() as u32);
+        for e in events {
+            let _ = ht.push(e);
+        }
+        ht
+    }
+
+    pub fn count(&self) -> i64 {
+        self.inner.len() as i64
+    }
+
+    /// Forgets the captured events; redirection goes on.
+    pub fn clear(&self) {
+        drop(self.inner.clear());
+    }
+
+    /// Stops redirection (whichever sink is active); the events stay readable.
+    pub fn close(&self) {
+        with(|d| d.close(&self.inner));
+    }
+
+    /// The first event, or the first of that class name.
+    pub fn first_event(&self, eventname: Option<&str>) -> Option<Zval> {
+        let at = match eventname {
+            None => 0,
+            Some(name) => self.inner.position(|e| same_name(e, name))?,
+        };
+        self.inner.get(at)
+    }
+
+    /// Position of the first event of that class name.
+    pub fn event_position(&self, eventname: &str) -> Option<i64> {
+        self.inner.position(|e| same_name(e, eventname)).map(|p| p as i64)
+    }
+
+    #[php(name = "getIterator")]
+    pub fn get_iterator(&self) -> PhpResult<Zval> {
+        super::array_iterator(self.get_events().into_zval(false)?)
+    }
+}
+
+/// Starts redirecting triggered events into a new sink (stopping any other).
+pub fn redirect_events() -> Sink {
+    Sink {
+        inner: with(Dispatcher::redirect),
+    }
+}
+
+pub fn is_redirecting() -> bool {
+    with(|d| d.is_redirecting())
+}
+
+/// Registers an observer for a catalogue event class name, or '*' for all.
+pub fn observe(eventname: &str, callback: &Zval, priority: i64) -> PhpResult<()> {
+    let name = if eventname == "*" {
+        "*".to_string()
+    } else {
+        crate::catalogue::resolve(eventname).map_err(throw)?.eventname
+    };
+    if !callback.is_callable() {
+        return Err(PhpException::new(
+            format!("moodle_events\\observe(): Argument #2 ($callback) must be a valid callback for {name}"),
+            0,
+            ce::type_error(),
+        ));
+    }
+    with(|d| d.observe(&name, callback.shallow_clone(), priority));
+    Ok(())
+}
+
+/// Drops every observer and sink, and anything queued (tests).
+pub fn reset() {
+    drop_outside(with(Dispatcher::reset));
+}
+
+/// Called at request shutdown: nothing survives into the next request.
+pub fn request_shutdown() {
+    let left = STATE.try_with(|s| s.try_borrow_mut().map(|mut d| d.reset()));
+    if let Ok(Ok(left)) = left {
+        drop_outside(left);
+    }
+}
+
+/// Drops PHP values after the dispatcher's borrow ended (a release may run PHP code).
+fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
+    drop(left);
+}
+
+pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
+    let captured = is_redirecting();
+    event.rec.mark_triggered(captured).map_err(throw)?;
+    let name = event.eventname().to_string();
+    let handle = event.into_zval(false)?;
+    let outcome = with(|d| d.trigger(handle, &name));
+    if outcome == Outcome::Dispatch {
+        deliver()?;
+    }
+    Ok(())
+}
+
+/// Calls observers until everything queued is delivered. A failing observer becomes a
+/// warning; an exception thrown by the warning's error handler is rethrown at the end.
+fn deliver() -> PhpResult<()> {
+    let mut rethrow: Option<ZBox<ZendObject>> = None;
+    loop {
+        let (next, finished) = with(|d| d.next_call());
+        drop(finished);
+        let Some((callback, event)) = next else { break };
+        if callback.try_call(vec![&event]).is_ok() && !ExecutorGlobals::has_exception() {
+            continue;
+        }
+        let failure = match ExecutorGlobals::take_exception() {
+            Some(ex) => describe_exception(&ex),
+            None => "the call failed".to_string(),
+        };
+        let eventname = event_of(&event).map(Event::eventname).unwrap_or_default().to_string();
+        php_error(
+            &ErrorType::Warning,
+            &format!("observer {} failed on {eventname}: {failure}", callable_name(&callback)),
+        );
+        if let Some(ex) = ExecutorGlobals::take_exception() {
+            rethrow.get_or_insert(ex);
+        }
+    }
+    match rethrow {
+        None => Ok(()),
+        Some(ex) => {
+            let msg = describe_exception(&ex);
+            let zv = ex.into_zval(false)?;
+            Err(PhpException::new(msg, 0, ce::exception()).with_object(zv))
+        }
+    }
+}
+
+fn describe_exception(ex: &ZendObject) -> String {
+    let class = ex.get_class_name().unwrap_or_default();
+    let msg = ex
+        .try_call_method("getMessage", vec![])
+        .ok()
+        .and_then(|m| m.string())
+        .unwrap_or_default();
+    let _ = ExecutorGlobals::take_exception();
+    format!("{class}: {msg}")
+}
+
+/// A readable name: `function`, `Class::method`, or `{closure}`.
+fn callable_name(cb: &Zval) -> String {
+    if cb
+        .object()
+        .is_some_and(|o| o.get_class_name().is_ok_and(|n| n == "Closure"))
+    {
+        return "{closure}".into();
+    }
+    let mut name: *mut ext_php_rs::ffi::zend_string = std::ptr::null_mut();
+    // SAFETY: zend_is_callable_ex only reads the callable and writes a new string to `name`,
+    // which we own and release.
+    unsafe {
+        ext_php_rs::ffi::zend_is_callable_ex(
+            std::ptr::from_ref(cb).cast_mut(),
+            std::ptr::null_mut(),
+            0,
+            &raw mut name,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        if name.is_null() {
+            return "?".into();
+        }
+        let zs: ZBox<ZendStr> = ZBox::from_raw(name.cast());
+        String::from_utf8_lossy(zs.as_bytes()).into_owned()
+    }
+}

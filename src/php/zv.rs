@@ -1,0 +1,212 @@
+//! Zval plumbing: the core's `Value` view over zvals (raw hash-table walk, no copies),
+//! and small conversions. No event logic here.
+
+use crate::value::{Key, Kind, Value};
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::ffi::Bucket;
+use ext_php_rs::flags::DataType;
+use ext_php_rs::types::{ZendHashTable, ZendObject, ZendStr, Zval};
+use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
+use std::ptr;
+
+const HASH_FLAG_PACKED: u32 = 1 << 2;
+const IS_UNDEF: u32 = 0;
+
+/// Follows references and INDIRECT slots; None for UNDEF.
+pub fn deref(zv: &Zval) -> Option<&Zval> {
+    let zv = zv.dereference();
+    let zv = if zv.is_indirect() { zv.indirect()? } else { zv };
+    let zv = zv.dereference();
+    (zv.get_type() != DataType::Undef).then_some(zv)
+}
+
+/// Calls `f(key, value)` for each element of `ht` in order, reading the PHP 8.2 layout
+/// directly (no engine call, no key copy). Values are dereferenced.
+pub fn ht_for_each<'a, E>(
+    ht: &'a ZendHashTable,
+    mut f: impl FnMut(Key<'a>, &'a Zval) -> Result<(), E>,
+) -> Result<(), E> {
+    // SAFETY: reads the zend_array as the engine lays it out for PHP 8.2: nNumUsed slots
+    // of bare zvals (packed) or Buckets; UNDEF slots are holes. The table is borrowed
+    // for 'a and not modified meanwhile (no PHP code runs in `f`).
+    unsafe {
+        let used = ht.nNumUsed as usize;
+        if ht.u.flags & HASH_FLAG_PACKED != 0 {
+            let base = ht.__bindgen_anon_1.arPacked as *const Zval;
+            for i in 0..used {
+                let zv = &*base.add(i);
+                if zv.u1.type_info & 0xff != IS_UNDEF {
+                    if let Some(v) = deref(zv) {
+                        f(Key::Int(i as i64), v)?;
+                    }
+                }
+            }
+        } else {
+            let base = ht.__bindgen_anon_1.arData as *const Bucket;
+            for i in 0..used {
+                let b = &*base.add(i);
+                let zv: &Zval = &*(&raw const b.val).cast::<Zval>();
+                if zv.u1.type_info & 0xff == IS_UNDEF {
+                    continue;
+                }
+                let Some(v) = deref(zv) else { continue };
+                if b.key.is_null() {
+                    f(Key::Int(b.h as i64), v)?;
+                } else {
+                    f(Key::Str((*b.key.cast::<ZendStr>()).as_bytes()), v)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Value for Zval {
+    fn kind(&self) -> Kind<'_> {
+        let Some(zv) = deref(self) else { return Kind::Null };
+        match zv.get_type() {
+            DataType::Null | DataType::Undef => Kind::Null,
+            DataType::False => Kind::Bool(false),
+            DataType::True => Kind::Bool(true),
+            DataType::Long => Kind::Int(zv.long().unwrap_or_default()),
+            DataType::Double => Kind::Float(zv.double().unwrap_or_default()),
+            DataType::String => Kind::Str(zv.zend_str().map(ZendStr::as_bytes).unwrap_or_default()),
+            DataType::Array => Kind::Array,
+            DataType::Object(_) => Kind::Object,
+            DataType::Resource => Kind::Other("resource"),
+            _ => Kind::Other("value"),
+        }
+    }
+
+    fn for_each_entry<'s, E>(&'s self, f: &mut dyn FnMut(Key<'s>, &'s Self) -> Result<(), E>) -> Result<(), E> {
+        match deref(self).and_then(Zval::array) {
+            Some(ht) => ht_for_each(ht, f),
+            None => Ok(()),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Self> {
+        deref(deref(self)?.array()?.get(key)?)
+    }
+
+    fn len(&self) -> usize {
+        deref(self).and_then(Zval::array).map_or(0, ZendHashTable::len)
+    }
+}
+
+/// Zend type info of an array zval that holds no reference (`IS_ARRAY` without the
+/// refcounted flag): releasing it never touches the table.
+const IS_ARRAY: u32 = 7;
+
+/// A zval viewing `ht` for as long as the borrow lasts, without taking a reference (no
+/// write to the table, which a shared borrow forbids). Never store it: share values
+/// inside it with `shallow_clone()`, which takes proper references.
+pub fn array_view(ht: &ZendHashTable) -> std::mem::ManuallyDrop<Zval> {
+    let mut zv = Zval::new();
+    zv.value.arr = ptr::from_ref(ht).cast_mut();
+    zv.u1.type_info = IS_ARRAY;
+    std::mem::ManuallyDrop::new(zv)
+}
+
+pub fn string(s: &str) -> Zval {
+    let mut zv = Zval::new();
+    let _ = zv.set_string(s, false);
+    zv
+}
+
+pub fn long(i: i64) -> Zval {
+    let mut zv = Zval::new();
+    zv.set_long(i);
+    zv
+}
+
+pub fn opt_long(i: Option<i64>) -> Zval {
+    i.map_or_else(Zval::null, long)
+}
+
+/// A property of an object: from its property table, else through `__get` (Moodle's
+/// context objects expose id, contextlevel and instanceid that way).
+pub fn read_prop(obj: &ZendObject, name: &str) -> Option<Zval> {
+    if let Some(v) = obj.get_properties().ok().and_then(|t| t.get(name)).and_then(deref) {
+        return Some(v.shallow_clone());
+    }
+    if has_method(obj, "__get") {
+        let v = obj.try_call_method("__get", vec![&name]).ok()?;
+        if ExecutorGlobals::take_exception().is_some() {
+            return None;
+        }
+        return (!v.is_null()).then_some(v);
+    }
+    None
+}
+
+pub fn has_method(obj: &ZendObject, name: &str) -> bool {
+    let ce = obj.get_class_entry();
+    // SAFETY: function_table is the class's own, valid while the class lives.
+    unsafe {
+        !ext_php_rs::ffi::zend_hash_str_find_ptr_lc(&raw const ce.function_table, name.as_ptr().cast(), name.len())
+            .is_null()
+    }
+}
+
+/// A class already declared (never autoloads: cheap and side-effect free outside Moodle).
+/// Works during module start-up too.
+pub fn loaded_class(name: &str) -> Option<&'static ClassEntry> {
+    // SAFETY: the compiler globals' class table lives for the whole process.
+    unsafe {
+        let cg = ext_php_rs::ffi::ext_php_rs_compiler_globals().as_ref()?;
+        if cg.class_table.is_null() {
+            return None;
+        }
+        ext_php_rs::ffi::zend_hash_str_find_ptr_lc(cg.class_table, name.as_ptr().cast(), name.len())
+            .cast::<ClassEntry>()
+            .as_ref()
+    }
+}
+
+/// `$GLOBALS[name]`, dereferenced. Request-scoped: do not keep it.
+pub fn global(name: &str) -> Option<Zval> {
+    let eg = ExecutorGlobals::get();
+    let v = eg.symbol_table.get(name).and_then(deref).map(Zval::shallow_clone);
+    drop(eg);
+    v
+}
+
+/// JSON (as decoded by serde_json) to a PHP value, like `json_decode($s, true)`.
+pub fn from_json(v: &serde_json::Value) -> Zval {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Zval::null(),
+        J::Bool(b) => {
+            let mut zv = Zval::new();
+            zv.set_bool(*b);
+            zv
+        }
+        J::Number(n) => match n.as_i64() {
+            Some(i) => long(i),
+            None => {
+                let mut zv = Zval::new();
+                zv.set_double(n.as_f64().unwrap_or_default());
+                zv
+            }
+        },
+        J::String(s) => string(s),
+        J::Array(a) => {
+            let mut ht = ZendHashTable::with_capacity(a.len() as u32);
+            for item in a {
+                let _ = ht.push(from_json(item));
+            }
+            ht.into_zval(false).unwrap_or_default()
+        }
+        J::Object(o) => {
+            let mut ht = ZendHashTable::with_capacity(o.len() as u32);
+            for (k, item) in o {
+                let _ = match crate::value::canonical_int(k.as_bytes()) {
+                    Some(i) => ht.insert_at_index(i, from_json(item)),
+                    None => ht.insert(k.as_str(), from_json(item)),
+                };
+            }
+            ht.into_zval(false).unwrap_or_default()
+        }
+    }
+}

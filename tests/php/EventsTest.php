@@ -1,0 +1,201 @@
+<?php
+// Every catalogue event, created from its natural record for two subplugin names each
+// (one known, one that a third party could add), checked field by field.
+
+use moodle_events\catalogue;
+use moodle_events\event;
+use moodle_events\tests\fixtures;
+use PHPUnit\Framework\TestCase;
+
+final class EventsTest extends TestCase {
+    protected function tearDown(): void {
+        \moodle_events\reset();
+    }
+
+    public static function events(): array {
+        return fixtures::all_events([
+            'archivingmod' => ['quiz', 'forum_x'],
+            'archivingstore' => ['localdir', 's3'],
+            'archivingevent' => ['apistub', 'webhook'],
+        ]);
+    }
+
+    /** Builds the event from its natural record; returns [event, record]. */
+    private function make(string $class, string $name, string $factory): array {
+        $component = explode('\\', ltrim($class, '\\'))[0];
+        $plugin = substr($component, strpos($component, '_') + 1);
+        $other = fixtures::caller_other($name);
+        switch ($factory) {
+            case 'create_from_job':
+                $record = fixtures::job_for($name);
+                return [event::create_from_job($class, $record, $other), $record];
+            case 'create_from_task':
+                $record = fixtures::task($plugin);
+                return [event::create_from_task($class, $record, $other), $record];
+            case 'create_from_file':
+                $record = fixtures::file($plugin);
+                return [event::create_from_file($class, $record, $other), $record];
+            default:
+                $forwarded = event::create_from_job('\local_archiving\event\archive_job_completed',
+                    fixtures::job(['status' => '100']));
+                return [event::create_from_event($class, $forwarded, $other), $forwarded];
+        }
+    }
+
+    public function test_the_catalogue_has_23_event_kinds(): void {
+        $this->assertCount(23, catalogue::names());
+        $this->assertContains('\archivingmod_<name>\event\task_created', catalogue::names());
+        // 6 local_archiving events + 17 subplugin events for two plugin names each.
+        $this->assertCount(6 + 17 * 2, self::events());
+    }
+
+    /** @dataProvider events */
+    public function test_event_from_its_record(string $class, string $name, string $factory): void {
+        [$event, $record] = $this->make($class, $name, $factory);
+        $def = catalogue::definition($class);
+        $data = $event->get_data();
+
+        $this->assertSame(['eventname', 'component', 'action', 'target', 'objecttable', 'objectid', 'crud',
+            'edulevel', 'contextid', 'contextlevel', 'contextinstanceid', 'userid', 'courseid', 'relateduserid',
+            'anonymous', 'other', 'timecreated'], array_keys($data));
+        $this->assertSame($class, $data['eventname']);
+        $this->assertSame(explode('\\', ltrim($class, '\\'))[0], $data['component']);
+        [$target, $action] = [substr($name, 0, strrpos($name, '_')), substr($name, strrpos($name, '_') + 1)];
+        $this->assertSame($target, $data['target']);
+        $this->assertSame($action, $data['action']);
+        $this->assertSame($def['crud'], $data['crud']);
+        $this->assertSame(0, $data['edulevel']);
+        $this->assertSame(34, $data['contextid']);
+        $this->assertSame(0, $data['userid'], 'no $USER outside Moodle');
+        $this->assertSame(0, $data['anonymous']);
+        $this->assertEqualsWithDelta(time(), $data['timecreated'], 5);
+        $this->assertSame($def['objecttable'], $data['objecttable']);
+
+        if ($factory === 'create_from_event') {
+            $this->assertNull($data['objectid']);
+            $this->assertSame('\local_archiving\event\archive_job_completed', $data['other']['eventname']);
+            $this->assertSame(5, $data['relateduserid'], "the forwarded event's user");
+        } else {
+            $this->assertSame((int)$record->id, $data['objectid']);
+            $snapshot = $event->get_record_snapshot($def['objecttable'], (int)$record->id);
+            $this->assertIsObject($snapshot);
+            $this->assertEquals($record->id, $snapshot->id);
+            $this->assertFalse(property_exists($snapshot, 'wstoken'), 'secrets never reach a snapshot');
+            $this->assertNull($event->get_record_snapshot($def['objecttable'], 999));
+        }
+        // Every key the record knows is derived; the caller's keys are kept.
+        foreach (fixtures::caller_other($name) as $k => $v) {
+            $this->assertSame($v, $data['other'][$k], "other.$k");
+        }
+        foreach ($def['other'] as $key => $spec) {
+            if ($spec['required']) {
+                $this->assertArrayHasKey($key, $data['other'], "required other.$key");
+            }
+            if (isset($spec['from']) && $factory !== 'create_from_event') {
+                $this->assertArrayHasKey($key, $data['other'], "other.$key derived from {$spec['from']}");
+            }
+        }
+        if (isset($def['other']['jobid'])) {
+            $this->assertSame(12, $data['other']['jobid']);
+        }
+        if ($name === 'task_created') {
+            $this->assertSame(['paper' => 'A4', 'attempts' => [1, 2]], $data['other']['settings']);
+        }
+        if ($factory === 'create_from_job' || $factory === 'create_from_task') {
+            $this->assertSame(5, $data['relateduserid'], "the record's user");
+        }
+        // Properties read like Moodle's, and nothing can be written.
+        foreach ($data as $k => $v) {
+            $this->assertSame($v, $event->$k, "\$event->$k");
+            $this->assertSame($v !== null, isset($event->$k));
+        }
+        $this->assertFalse(isset($event->nosuchfield));
+        $this->assertSame($data, iterator_to_array($event));
+        $this->assertSame($def['title'], $event->get_name());
+        $description = $event->get_description();
+        $this->assertNotSame('', $description);
+        $this->assertStringNotContainsString('{', $description);
+        if ($data['objectid'] !== null) {
+            $this->assertStringContainsString("'{$data['objectid']}'", $description);
+        }
+        $this->assertSame(json_encode($data), json_encode($event));
+        $this->assertFalse($event->is_triggered());
+        $this->assertFalse($event->is_dispatched());
+    }
+
+    public function test_static_info_and_definition(): void {
+        $class = '\archivingstore_s3\event\read_task_completed';
+        $this->assertSame(['eventname' => $class, 'component' => 'archivingstore_s3', 'target' => 'read_task',
+            'action' => 'completed', 'crud' => 'u', 'edulevel' => 0, 'objecttable' => 'local_archiving_file'],
+            catalogue::static_info($class));
+        $def = catalogue::definition('\archivingstore_<name>\event\read_task_completed');
+        $this->assertSame('read_task_completed', $def['name']);
+        $this->assertSame('create_from_file', $def['factory']);
+        $this->assertSame('local_archiving_file', $def['snapshot']);
+        $this->assertSame(['jobid', 'source', 'destination'], array_keys($def['other']));
+        $this->assertSame(['type' => 'int', 'required' => true, 'doc' => $def['other']['jobid']['doc'],
+            'from' => 'jobid', 'min' => 1], $def['other']['jobid']);
+        $def = catalogue::definition('\local_archiving\event\archive_job_failed');
+        $this->assertSame([200, 210, 220, 230, 240], array_values($def['other']['status']['values']));
+        $this->assertSame('FAILURE', array_search(240, $def['other']['status']['values'], true));
+        $this->expectException(\moodle_events\validation_exception::class);
+        catalogue::definition('\archivingstore_s3\event\task_created');
+    }
+
+    public function test_create_with_moodle_keys(): void {
+        $event = event::create('\local_archiving\event\archive_job_failed', [
+            'objectid' => '12', 'contextid' => '34', 'userid' => '2', 'relateduserid' => 5, 'courseid' => '3',
+            'anonymous' => true, 'other' => ['cause' => 'disk full', 'status' => '240'],
+        ]);
+        $this->assertSame(12, $event->objectid);
+        $this->assertSame(2, $event->userid);
+        $this->assertSame(3, $event->courseid);
+        $this->assertSame(1, $event->anonymous);
+        $this->assertSame(['cause' => 'disk full', 'status' => 240], $event->other, 'canonical strings normalised');
+        $this->assertNull($event->contextlevel, 'no context lookup outside Moodle');
+        $this->assertSame("The archive job with id '12' failed.", $event->get_description());
+    }
+
+    public function test_a_context_object_gives_level_and_instance(): void {
+        $context = new class {
+            public $id = 34;
+            public $contextlevel = 70;
+            public $instanceid = 9;
+        };
+        $event = event::create('\local_archiving\event\archive_job_completed',
+            ['objectid' => 1, 'context' => $context]);
+        $this->assertSame([34, 70, 9], [$event->contextid, $event->contextlevel, $event->contextinstanceid]);
+        $this->assertNull($event->other);
+    }
+
+    public function test_current_user_is_the_default_userid(): void {
+        $GLOBALS['USER'] = (object)['id' => '42'];
+        try {
+            $event = event::create_from_job('\local_archiving\event\archive_job_deleted', fixtures::job());
+            $this->assertSame(42, $event->userid);
+        } finally {
+            unset($GLOBALS['USER']);
+        }
+    }
+
+    public function test_snapshots(): void {
+        $event = event::create('\local_archiving\event\archive_job_created', ['objectid' => 12, 'contextid' => 1]);
+        $job = fixtures::job();
+        $event->add_record_snapshot('local_archiving_job', $job);
+        $this->assertSame($job, $event->get_record_snapshot('local_archiving_job', 12), 'the same record');
+        $this->assertNull($event->get_record_snapshot('user', 12));
+    }
+
+    public function test_events_cannot_be_made_with_new_or_modified(): void {
+        $event = event::create_from_job('\local_archiving\event\archive_job_completed', fixtures::job());
+        try {
+            $event->objectid = 5;
+            $this->fail('property write');
+        } catch (\moodle_events\validation_exception $e) {
+            $this->assertStringContainsString('Event properties must not be modified.', $e->getMessage());
+        }
+        $this->assertSame(12, $event->objectid);
+        $this->expectException(\Throwable::class);
+        new event();
+    }
+}

@@ -1,0 +1,172 @@
+<?php
+// Every rule broken once: a validation_exception naming the event, the field and the rule,
+// and nothing half-built escapes (no event, nothing in the sink).
+
+use moodle_events\event;
+use moodle_events\tests\fixtures;
+use moodle_events\validation_exception;
+use PHPUnit\Framework\TestCase;
+
+final class ValidationTest extends TestCase {
+    private const FAILED = '\local_archiving\event\archive_job_failed';
+    private const TASK = '\archivingmod_quiz\event\task_created';
+
+    protected function tearDown(): void {
+        \moodle_events\reset();
+    }
+
+    private static function job_data(array $o = []): array {
+        return $o + ['objectid' => 12, 'contextid' => 34, 'other' => ['cause' => 'disk full']];
+    }
+
+    public static function broken(): array {
+        $okother = ['cause' => 'x'];
+        $task = ['jobid' => 1, 'activity' => ['cmid' => 1, 'modname' => 'quiz', 'instanceid' => 1], 'settings' => []];
+        $deep = 1;
+        for ($i = 0; $i < 40; $i++) {
+            $deep = [$deep];
+        }
+        return [
+            // [eventname, data, field, message fragment]
+            'unknown event' => ['\local_archiving\event\archive_job_exploded', self::job_data(), 'eventname', 'archive_job_created'],
+            'unknown component' => ['\local_foo\event\archive_job_failed', self::job_data(), 'eventname', '\archivingmod_<name>\event\{…}'],
+            'not a class name' => ['archive_job_failed', self::job_data(), 'eventname', 'not a Moodle event class name'],
+            'bad plugin name' => ['\archivingmod_Quiz\event\task_created', [], 'eventname', 'frankenstyle'],
+            'no context' => [self::FAILED, ['objectid' => 1, 'other' => $okother], 'context', 'context (or contextid) is a required'],
+            'zero contextid' => [self::FAILED, self::job_data(['contextid' => 0]), 'contextid', 'at least 1'],
+            'context not an object' => [self::FAILED, ['objectid' => 1, 'context' => 34, 'other' => $okother], 'context', 'context object'],
+            'context and contextid' => [self::FAILED, self::job_data(['context' => (object)['id' => 34]]), 'context', 'not both'],
+            'no objectid' => [self::FAILED, ['contextid' => 1, 'other' => $okother], 'objectid', 'is required'],
+            'objectid without objecttable' => ['\archivingevent_apistub\event\transmission_completed',
+                ['objectid' => 1, 'contextid' => 1, 'other' => ['eventname' => self::FAILED]], 'objectid', 'no objecttable'],
+            'objectid not numeric' => [self::FAILED, self::job_data(['objectid' => '12abc']), 'objectid', 'integer'],
+            'objectid float' => [self::FAILED, self::job_data(['objectid' => 1.5]), 'objectid', 'must be int, got float'],
+            'userid array' => [self::FAILED, self::job_data(['userid' => [1]]), 'userid', 'must be int, got array'],
+            'courseid negative' => [self::FAILED, self::job_data(['courseid' => -4]), 'courseid', 'at least 0'],
+            'relateduserid string' => [self::FAILED, self::job_data(['relateduserid' => 'bob']), 'relateduserid', 'integer'],
+            'anonymous 2' => [self::FAILED, self::job_data(['anonymous' => 2]), 'anonymous', 'bool or 0/1'],
+            'reserved crud' => [self::FAILED, self::job_data(['crud' => 'd']), 'crud', 'set by Moodle itself'],
+            'reserved timecreated' => [self::FAILED, self::job_data(['timecreated' => 1]), 'timecreated', 'set by Moodle itself'],
+            'unknown key' => [self::FAILED, self::job_data(['colour' => 'red']), 'colour', 'not a create() key'],
+            'other not array' => [self::FAILED, self::job_data(['other' => 'disk full']), 'other', 'must be array, got string'],
+            'missing required' => [self::FAILED, self::job_data(['other' => []]), 'other.cause', 'is required'],
+            'missing other' => [self::FAILED, ['objectid' => 1, 'contextid' => 1], 'other.cause', 'is required'],
+            'wrong type' => [self::FAILED, self::job_data(['other' => ['cause' => 42]]), 'other.cause', 'must be string, got int'],
+            'empty string' => [self::FAILED, self::job_data(['other' => ['cause' => '']]), 'other.cause', 'must not be empty'],
+            'too long' => [self::FAILED, self::job_data(['other' => ['cause' => str_repeat('x', 1025)]]), 'other.cause', 'at most 1024'],
+            'not a status' => [self::FAILED, self::job_data(['other' => ['cause' => 'x', 'status' => 100]]), 'other.status', '240 (FAILURE)'],
+            'unknown other key' => [self::FAILED, self::job_data(['other' => ['cause' => 'x', 'colour' => 1]]), 'other.colour', 'other keys: cause, status'],
+            'secret key' => [self::FAILED, self::job_data(['other' => ['cause' => 'x', 'wstoken' => 'abc123']]), 'other.wstoken', 'secret'],
+            'nested secret' => [self::TASK, ['objectid' => 1, 'contextid' => 1, 'other' => ['settings' => ['db' => ['PassWord' => 'abc123']]] + $task], 'other.settings.db.PassWord', 'secret'],
+            'object in other' => [self::TASK, ['objectid' => 1, 'contextid' => 1, 'other' => ['settings' => ['x' => new \stdClass()]] + $task], 'other.settings.x', 'JSON-compatible'],
+            'closure in other' => [self::TASK, ['objectid' => 1, 'contextid' => 1, 'other' => ['settings' => [fn() => 1]] + $task], 'other.settings.0', 'got object'],
+            'NAN in other' => [self::TASK, ['objectid' => 1, 'contextid' => 1, 'other' => ['settings' => ['x' => NAN]] + $task], 'other.settings.x', 'finite'],
+            'invalid UTF-8' => [self::TASK, ['objectid' => 1, 'contextid' => 1, 'other' => ['settings' => ['x' => "\xff\xfe"]] + $task], 'other.settings.x', 'UTF-8'],
+            'too deep' => [self::TASK, ['objectid' => 1, 'contextid' => 1, 'other' => ['settings' => $deep] + $task], 'other.settings', 'deeper than 32'],
+            'nested required' => [self::TASK, ['objectid' => 1, 'contextid' => 1, 'other' => ['activity' => ['cmid' => 1, 'modname' => 'quiz']] + $task], 'other.activity.instanceid', 'is required'],
+            'out of range' => ['\archivingmod_quiz\event\task_updated', ['objectid' => 1, 'contextid' => 1, 'other' => ['jobid' => 1, 'updatedfields' => ['progress'], 'progress' => 101]], 'other.progress', 'at most 100'],
+            'not a column' => ['\archivingmod_quiz\event\task_updated', ['objectid' => 1, 'contextid' => 1, 'other' => ['jobid' => 1, 'updatedfields' => ['colour']]], 'other.updatedfields[0]', 'column of local_archiving_activity_task'],
+            'empty list' => ['\archivingmod_quiz\event\task_updated', ['objectid' => 1, 'contextid' => 1, 'other' => ['jobid' => 1, 'updatedfields' => []]], 'other.updatedfields', 'must not be empty'],
+            'not a list' => ['\archivingmod_quiz\event\task_updated', ['objectid' => 1, 'contextid' => 1, 'other' => ['jobid' => 1, 'updatedfields' => ['a' => 'status']]], 'other.updatedfields', 'must be a list'],
+            'bad sha256' => ['\archivingstore_s3\event\write_task_completed', ['objectid' => 1, 'contextid' => 1, 'other' => ['jobid' => 1, 'source' => [], 'destination' => ['filehandleid' => 1, 'sha256sum' => 'abc']]], 'other.destination.sha256sum', 'SHA-256'],
+            'bad forwarded name' => ['\archivingevent_apistub\event\transmission_completed', ['contextid' => 1, 'other' => ['eventname' => 'nope']], 'other.eventname', 'Moodle event class name'],
+        ];
+    }
+
+    /** @dataProvider broken */
+    public function test_rule(string $eventname, array $data, string $field, string $fragment): void {
+        $sink = \moodle_events\redirect_events();
+        try {
+            event::create($eventname, $data);
+            $this->fail("no exception for $field");
+        } catch (validation_exception $e) {
+            $this->assertInstanceOf(\InvalidArgumentException::class, $e);
+            $this->assertSame($field, $e->field);
+            $this->assertSame($eventname, $e->eventname);
+            $this->assertStringStartsWith("$eventname: $field: ", $e->getMessage());
+            $this->assertStringContainsString($fragment, $e->getMessage());
+            $this->assertStringNotContainsString('abc123', $e->getMessage(), 'a secret value is never echoed');
+            $this->assertSame(__FILE__, $e->getFile());
+        }
+        $this->assertSame(0, $sink->count());
+    }
+
+    public function test_trigger_twice_and_snapshot_after_trigger_use_moodles_wording(): void {
+        $sink = \moodle_events\redirect_events();
+        $event = event::create(self::FAILED, self::job_data());
+        $event->trigger();
+        try {
+            $event->trigger();
+            $this->fail('second trigger');
+        } catch (validation_exception $e) {
+            $this->assertSame(self::FAILED . ': trigger: Can not trigger event twice', $e->getMessage());
+        }
+        try {
+            $event->add_record_snapshot('local_archiving_job', fixtures::job());
+            $this->fail('late snapshot');
+        } catch (validation_exception $e) {
+            $this->assertStringEndsWith('It is not possible to add snapshots after triggering of events', $e->getMessage());
+        }
+        $this->assertSame(1, $sink->count());
+    }
+
+    public function test_snapshot_rules(): void {
+        $event = event::create(self::FAILED, self::job_data());
+        foreach ([
+            ['user', fixtures::job(), 'snapshot', 'only for table local_archiving_job'],
+            ['local_archiving_job', fixtures::job(['id' => '13']), 'snapshot.id', "id 13 is not the event's objectid 12"],
+            ['local_archiving_job', (object)['name' => 'x'], 'snapshot.id', 'is required'],
+        ] as [$table, $record, $field, $fragment]) {
+            try {
+                $event->add_record_snapshot($table, $record);
+                $this->fail($fragment);
+            } catch (validation_exception $e) {
+                $this->assertSame($field, $e->field);
+                $this->assertStringContainsString($fragment, $e->getMessage());
+            }
+        }
+        $this->assertNull($event->get_record_snapshot('local_archiving_job', 12));
+    }
+
+    public function test_factories_check_the_record_fits_the_event(): void {
+        $cases = [
+            [fn() => event::create_from_task('\archivingmod_assign\event\task_completed', fixtures::task('quiz')),
+                'archivingmod', "belongs to archivingmod_quiz, not to this event's component archivingmod_assign"],
+            [fn() => event::create_from_file('\archivingstore_s3\event\read_task_completed', fixtures::file('localdir'),
+                fixtures::caller_other('read_task_completed')), 'archivingstore', 'archivingstore_localdir'],
+            [fn() => event::create_from_job('\archivingmod_quiz\event\task_completed', fixtures::job()),
+                'eventname', 'create_from_job() cannot make this event; use create_from_task()'],
+            [fn() => event::create_from_task('\local_archiving\event\archive_job_completed', fixtures::task('quiz')),
+                'eventname', 'use create_from_job()'],
+            [fn() => event::create_from_file('\archivingstore_s3\event\read_task_completed', fixtures::file('s3', ['contextid' => null]),
+                fixtures::caller_other('read_task_completed')), 'contextid', 'is required'],
+            [fn() => event::create_from_job('\local_archiving\event\archive_job_failed', fixtures::job(['status' => '100']), ['cause' => 'x']),
+                'other.status', 'must be one of 200 (ERROR)'],
+            [fn() => event::create_from_job('\local_archiving\event\archive_job_completed', fixtures::job(['id' => 'x'])),
+                'objectid', 'integer'],
+            [fn() => event::create_from_task('\archivingmod_quiz\event\task_created', fixtures::task('quiz', ['settings' => '{broken']),
+                fixtures::caller_other('task_created')), 'other.settings', 'JSON'],
+            [fn() => event::create_from_task('\archivingmod_quiz\event\task_failed', fixtures::task('quiz'), ['cause' => 'x', 'wstoken' => 'abc123']),
+                'other.wstoken', 'secret'],
+            [fn() => event::create_from_event('\archivingevent_apistub\event\transmission_failed', new \stdClass(), ['cause' => 'x']),
+                'forwarded', 'moodle_events\event or a Moodle event'],
+        ];
+        foreach ($cases as [$call, $field, $fragment]) {
+            try {
+                $call();
+                $this->fail("no exception: $fragment");
+            } catch (validation_exception $e) {
+                $this->assertSame($field, $e->field, $e->getMessage());
+                $this->assertStringContainsString($fragment, $e->getMessage());
+                $this->assertStringNotContainsString('abc123', $e->getMessage());
+                $this->assertStringNotContainsString('f00dfeed', $e->getMessage());
+            }
+        }
+    }
+
+    public function test_caller_cannot_override_a_derived_key_with_a_bad_value(): void {
+        $this->expectException(validation_exception::class);
+        $this->expectExceptionMessage('other.jobid');
+        event::create_from_task('\archivingmod_quiz\event\task_completed', fixtures::task('quiz'), ['jobid' => 'twelve']);
+    }
+}
