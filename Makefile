@@ -21,14 +21,14 @@ test: deps lint test-core test-embed test-php
 
 lint:
 	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --features embed --all-targets -- -D warnings
 	cargo clippy --no-default-features --features gen --all-targets -- -D warnings
 
 test-core:
 	cargo test --no-default-features
 
 test-embed: deps
-	cargo test --features embed --lib php::
+	cargo test --features embed --lib php:: -- --test-threads=1
 
 test-php: build
 	$(PHP_EXT) /usr/bin/phpunit -c tests/phpunit.xml

@@ -265,7 +265,7 @@ impl<'a> Gen<'a> {
             let doc = s(&m, "doc", &here).to_string();
             let required = m
                 .get("required")
-                .map_or(true, |v| v.as_bool().expect("required must be a bool"));
+                .is_none_or(|v| v.as_bool().expect("required must be a bool"));
             let decode_json = match opt_s(&m, "decode") {
                 None => false,
                 Some("json") => true,

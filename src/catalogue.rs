@@ -191,7 +191,7 @@ impl Type {
             Type::Bool => "bool".into(),
             Type::Float => "float (finite)".into(),
             Type::List { items } => format!("non-empty list of {}", items.summary()),
-            Type::Array { fields } if fields.is_empty() => "array".into(),
+            Type::Array { fields: [] } => "array".into(),
             Type::Array { fields } => {
                 let f: Vec<String> = fields
                     .iter()

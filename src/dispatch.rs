@@ -54,8 +54,8 @@ impl<E: Share> Sink<E> {
     }
 
     /// Position of the first event that `pred` accepts.
-    pub fn position(&self, mut pred: impl FnMut(&E) -> bool) -> Option<usize> {
-        self.events.borrow().iter().position(|e| pred(e))
+    pub fn position(&self, pred: impl FnMut(&E) -> bool) -> Option<usize> {
+        self.events.borrow().iter().position(pred)
     }
 
     /// Forgets the captured events (redirection goes on); returns them for dropping.

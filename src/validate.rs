@@ -397,7 +397,7 @@ impl Walker<'_> {
                 if !v.is_list() {
                     return Err(self.err(field, Rule::NotAList));
                 }
-                if v.len() == 0 {
+                if v.is_empty() {
                     return Err(self.err(field, Rule::Empty));
                 }
                 if depth >= self.limits.max_depth {
@@ -578,7 +578,8 @@ mod tests {
 
     #[test]
     fn every_other_rule_breaks_with_a_named_field() {
-        let cases: Vec<(&str, J, &str, fn(&Rule) -> bool)> = vec![
+        type Case = (&'static str, J, &'static str, fn(&Rule) -> bool);
+        let cases: Vec<Case> = vec![
             (FAILED, json!({}), "other.cause", |r| *r == Rule::Required),
             (FAILED, json!({"cause": ""}), "other.cause", |r| *r == Rule::Empty),
             (FAILED, json!({"cause": 5}), "other.cause", |r| {

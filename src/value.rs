@@ -66,6 +66,9 @@ pub trait Value {
     fn get(&self, key: &str) -> Option<&Self>;
     /// Number of entries of an array (0 otherwise).
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Is this a PHP list (keys 0..n-1 in order)?
     fn is_list(&self) -> bool {
         let mut next = 0i64;

@@ -91,3 +91,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .request_shutdown_function(request_shutdown)
         .info_function(info)
 }
+
+#[cfg(all(test, feature = "embed"))]
+mod tests;

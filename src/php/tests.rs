@@ -1,0 +1,85 @@
+//! In-process tests of the binding: PHP embedded (feature `embed`, libphp8.2-embed).
+//! Run single-threaded (`make test-embed`): the embed SAPI is one engine per process.
+
+use super::get_module;
+use ext_php_rs::embed::Embed;
+use ext_php_rs::ffi::sapi_module_struct;
+use ext_php_rs::types::Zval;
+use ext_php_rs::zend::ExecutorGlobals;
+
+unsafe extern "C" {
+    static mut php_embed_module: sapi_module_struct;
+}
+
+unsafe extern "C" fn embed_startup(sapi: *mut sapi_module_struct) -> i32 {
+    // SAFETY: called by the embed SAPI at start-up with its own module struct.
+    unsafe { ext_php_rs::ffi::php_module_startup(sapi, get_module()) }
+}
+
+/// One PHP request with the extension loaded as a real module (start-up, request
+/// shutdown and module shutdown all run).
+fn request<R: Default>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> R {
+    // SAFETY: set before the engine starts; the embed SAPI reads it in php_embed_init.
+    unsafe { php_embed_module.startup = Some(embed_startup) };
+    Embed::run(f)
+}
+
+/// Evaluates one PHP expression; a thrown exception becomes Err(class: message).
+fn eval(code: &str) -> Result<Zval, String> {
+    let r = Embed::eval(code);
+    if let Some(ex) = ExecutorGlobals::take_exception() {
+        let msg = ex
+            .try_call_method("getMessage", vec![])
+            .ok()
+            .and_then(|m| m.string())
+            .unwrap_or_default();
+        return Err(format!("{}: {msg}", ex.get_class_name().unwrap_or_default()));
+    }
+    r.map_err(|e| format!("{e:?}"))
+}
+
+fn string(code: &str) -> String {
+    eval(code).expect(code).string().unwrap_or_default()
+}
+
+const JOB: &str = "(object)['id' => '12', 'contextid' => '34', 'userid' => '5', 'status' => '100']";
+
+#[test]
+fn nothing_leaks_from_one_request_into_the_next() {
+    request(|| {
+        eval("$GLOBALS['log'] = new ArrayObject()").unwrap();
+        eval("moodle_events\\observe('*', fn($e) => $GLOBALS['log'][] = $e->action)").unwrap();
+        let job = format!("moodle_events\\event::create_from_job('\\local_archiving\\event\\archive_job_completed', {JOB})->trigger()");
+        eval(&job).unwrap();
+        assert_eq!(string("implode(',', $GLOBALS['log']->getArrayCopy())"), "completed");
+        eval("$GLOBALS['sink'] = moodle_events\\redirect_events()").unwrap();
+        eval(&job).unwrap();
+        assert_eq!(string("$GLOBALS['sink']->count() . ''"), "1");
+    });
+    // The next request starts clean: no sink, no observer.
+    request(|| {
+        assert_eq!(string("var_export(moodle_events\\is_redirecting(), true)"), "false");
+        eval("$GLOBALS['log'] = new ArrayObject()").unwrap();
+        let job = format!(
+            "moodle_events\\event::create_from_job('\\local_archiving\\event\\archive_job_deleted', {JOB})->trigger()"
+        );
+        eval(&job).unwrap();
+        assert_eq!(string("count($GLOBALS['log']) . ''"), "0");
+    });
+}
+
+#[test]
+fn validation_errors_are_exceptions_with_event_and_field() {
+    request(|| {
+        let err = eval("moodle_events\\event::create('\\local_archiving\\event\\archive_job_failed', ['objectid' => 1, 'contextid' => 1])")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "moodle_events\\validation_exception: \\local_archiving\\event\\archive_job_failed: other.cause: is required"
+        );
+        let field = string(
+            "(function () { try { moodle_events\\event::create('\\nope', []); } catch (moodle_events\\validation_exception $e) { return $e->field; } })()",
+        );
+        assert_eq!(field, "eventname");
+    });
+}
