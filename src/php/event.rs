@@ -266,8 +266,8 @@ fn create_from(
             .and_then(|g| if let Kind::Str(b) = g.kind() { Some(b) } else { None });
         factory::check_record_component(&ev, bytes).map_err(throw)?;
     }
-    // other: the keys the record provides, then the caller's (which may override).
-    let mut other = ZendHashTable::new();
+    // The other keys the record provides; the caller's win over them.
+    let mut derived = ZendHashTable::new();
     let mut from = FromRecord {
         objectid: None,
         contextid: None,
@@ -277,7 +277,7 @@ fn create_from(
         snapshot: None,
     };
     if used == Factory::Event {
-        forwarded(&ev, record, &mut other, &mut from)?;
+        forwarded(&ev, record, &mut derived, &mut from)?;
     } else {
         for spec in factory::derived_keys(&ev) {
             let Some(v) = spec.from.and_then(|f| read_prop(record, f)) else {
@@ -291,7 +291,7 @@ fn create_from(
             } else {
                 v
             };
-            let _ = other.insert(spec.key, v);
+            let _ = derived.insert(spec.key, v);
         }
         from.objectid = read_prop(record, "id");
         from.contextid = read_prop(record, "contextid");
@@ -300,16 +300,7 @@ fn create_from(
         }
         from.snapshot = Some(snapshot_of(record));
     }
-    if let Some(caller) = caller {
-        let _ = zv::ht_for_each(caller, |k, v| -> Result<(), ()> {
-            let _ = match k {
-                Key::Int(i) => other.insert_at_index(i, v.shallow_clone()),
-                Key::Str(s) => other.insert(String::from_utf8_lossy(s).as_ref(), v.shallow_clone()),
-            };
-            Ok(())
-        });
-    }
-    let other = (!(other.is_empty() && ev.def.other.is_empty())).then(|| other.into_zval(false).unwrap_or_default());
+    let other = merge_other(&ev, &derived, caller);
     if from.contextid.as_ref().is_none_or(|c| c.kind() == Kind::Null) && from.context.is_none() {
         return Err(fail(&ev.eventname, "contextid", Rule::Required));
     }
@@ -331,6 +322,30 @@ fn create_from(
         event.rec.put_snapshot(id, snapshot);
     }
     Ok(event)
+}
+
+/// `other` in schema order: the caller's value, else the record's; then any key the
+/// schema does not know (which validation reports). Null when the event has no keys and
+/// none was given, as in Moodle.
+fn merge_other(ev: &EventName, derived: &ZendHashTable, caller: Option<&ZendHashTable>) -> Option<Zval> {
+    let mut other = ZendHashTable::with_capacity(ev.def.other.len() as u32);
+    for spec in ev.def.other {
+        let given = caller.and_then(|c| c.get(spec.key)).or_else(|| derived.get(spec.key));
+        if let Some(v) = given.and_then(deref) {
+            let _ = other.insert(spec.key, v.shallow_clone());
+        }
+    }
+    if let Some(caller) = caller {
+        let _ = zv::ht_for_each(caller, |k, v| -> Result<(), ()> {
+            let _ = match k {
+                Key::Int(i) => other.insert_at_index(i, v.shallow_clone()),
+                Key::Str(s) if ev.def.other.iter().any(|spec| spec.key.as_bytes() == s) => Ok(()),
+                Key::Str(s) => other.insert(String::from_utf8_lossy(s).as_ref(), v.shallow_clone()),
+            };
+            Ok(())
+        });
+    }
+    (!(other.is_empty() && ev.def.other.is_empty())).then(|| other.into_zval(false).unwrap_or_default())
 }
 
 fn decode_json(ev: &EventName, key: &str, v: &Zval) -> PhpResult<Zval> {
@@ -485,12 +500,12 @@ impl Event {
         Ok(())
     }
 
-    pub fn get_record_snapshot(&self, table: &str, id: i64) -> Option<Zval> {
-        self.rec.snapshot(table, id).map(Zval::shallow_clone)
+    pub fn get_record_snapshot(&self, table: &str, id: i64) -> Option<zv::AnyObject> {
+        self.rec.snapshot(table, id).map(|s| zv::AnyObject(s.shallow_clone()))
     }
 
     #[php(name = "getIterator")]
-    pub fn get_iterator(&self) -> PhpResult<Zval> {
+    pub fn get_iterator(&self) -> PhpResult<zv::IteratorObject> {
         super::array_iterator(self.data().into_zval(false)?)
     }
 

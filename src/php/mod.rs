@@ -19,12 +19,12 @@ pub fn limits() -> Limits {
 }
 
 /// `new \ArrayIterator($array)`.
-pub fn array_iterator(array: Zval) -> PhpResult<Zval> {
+pub fn array_iterator(array: Zval) -> PhpResult<zv::IteratorObject> {
     let ce = ClassEntry::try_find("ArrayIterator").ok_or("ArrayIterator is missing")?;
     let it = ce.new();
     it.try_call_method("__construct", vec![&array])?;
     ExecutorGlobals::throw_if_exception()?;
-    Ok(ext_php_rs::convert::IntoZval::into_zval(it, false)?)
+    Ok(zv::IteratorObject(ext_php_rs::convert::IntoZval::into_zval(it, false)?))
 }
 
 /// Starts redirecting triggered events into a new sink (stopping any other).
@@ -41,12 +41,23 @@ pub fn is_redirecting() -> bool {
     sink::is_redirecting()
 }
 
+/// A PHP callable argument (declared `callable`), kept as its zval.
+pub struct Callback(Zval);
+
+impl<'a> ext_php_rs::convert::FromZval<'a> for Callback {
+    const TYPE: ext_php_rs::flags::DataType = ext_php_rs::flags::DataType::Callable;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        zval.is_callable().then(|| Callback(zval.shallow_clone()))
+    }
+}
+
 /// Registers an observer for a catalogue event class name, or '*' for all.
 #[php_function]
 #[php(name = "moodle_events\\observe")]
 #[php(defaults(priority = 0))]
-pub fn observe(eventname: &str, callback: &Zval, priority: i64) -> PhpResult<()> {
-    sink::observe(eventname, callback, priority)
+pub fn observe(eventname: &str, callback: Callback, priority: i64) -> PhpResult<()> {
+    sink::observe(eventname, callback.0, priority)
 }
 
 /// Drops every observer and sink, and anything queued (tests).

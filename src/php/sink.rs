@@ -3,6 +3,7 @@
 
 use super::event::Event;
 use super::exception::throw;
+use super::zv;
 use crate::dispatch::{self, Dispatcher, Outcome, Share};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
@@ -79,12 +80,12 @@ impl Sink {
     }
 
     /// The first event, or the first of that class name.
-    pub fn first_event(&self, eventname: Option<&str>) -> Option<Zval> {
+    pub fn first_event(&self, eventname: Option<&str>) -> Option<zv::EventObject> {
         let at = match eventname {
             None => 0,
             Some(name) => self.inner.position(|e| same_name(e, name))?,
         };
-        self.inner.get(at)
+        self.inner.get(at).map(zv::EventObject)
     }
 
     /// Position of the first event of that class name.
@@ -93,7 +94,7 @@ impl Sink {
     }
 
     #[php(name = "getIterator")]
-    pub fn get_iterator(&self) -> PhpResult<Zval> {
+    pub fn get_iterator(&self) -> PhpResult<zv::IteratorObject> {
         super::array_iterator(self.get_events().into_zval(false)?)
     }
 }
@@ -110,20 +111,13 @@ pub fn is_redirecting() -> bool {
 }
 
 /// Registers an observer for a catalogue event class name, or '*' for all.
-pub fn observe(eventname: &str, callback: &Zval, priority: i64) -> PhpResult<()> {
+pub fn observe(eventname: &str, callback: Zval, priority: i64) -> PhpResult<()> {
     let name = if eventname == "*" {
         "*".to_string()
     } else {
         crate::catalogue::resolve(eventname).map_err(throw)?.eventname
     };
-    if !callback.is_callable() {
-        return Err(PhpException::new(
-            format!("moodle_events\\observe(): Argument #2 ($callback) must be a valid callback for {name}"),
-            0,
-            ce::type_error(),
-        ));
-    }
-    with(|d| d.observe(&name, callback.shallow_clone(), priority));
+    with(|d| d.observe(&name, callback, priority));
     Ok(())
 }
 

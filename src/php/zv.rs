@@ -210,3 +210,35 @@ pub fn from_json(v: &serde_json::Value) -> Zval {
         }
     }
 }
+
+/// A zval returned with a declared PHP type (reflection and stubs show the real type
+/// instead of `mixed`).
+macro_rules! typed_return {
+    ($(#[$doc:meta])* $name:ident = $ty:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Zval);
+
+        impl IntoZval for $name {
+            const TYPE: DataType = $ty;
+            const NULLABLE: bool = false;
+
+            fn set_zval(self, zv: &mut Zval, _persistent: bool) -> ext_php_rs::error::Result<()> {
+                *zv = self.0;
+                Ok(())
+            }
+        }
+    };
+}
+
+typed_return!(
+    /// A `moodle_events\event` instance.
+    EventObject = DataType::object("moodle_events\\event")
+);
+typed_return!(
+    /// Any object.
+    AnyObject = DataType::ANY_OBJECT
+);
+typed_return!(
+    /// An `\Iterator`.
+    IteratorObject = DataType::object("Iterator")
+);

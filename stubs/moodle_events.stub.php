@@ -1,0 +1,265 @@
+<?php
+// IDE stub for the moodle_events extension (never loaded at run time).
+// tests/php/StubTest.php fails when this file differs from what the built extension exposes.
+
+namespace moodle_events {
+
+    /**
+     * A validated event of the Moodle archiving system, with Moodle's 17 data fields.
+     *
+     * Made only by the factories (`new event()` throws); read-only: writing or unsetting
+     * any property throws a validation_exception. Iterating it yields get_data();
+     * json_encode() gives get_data() too.
+     *
+     * @property-read string $eventname Class name with leading backslash, e.g. \local_archiving\event\archive_job_failed.
+     * @property-read string $component e.g. local_archiving, archivingmod_quiz.
+     * @property-read string $action The name after its last underscore, e.g. failed.
+     * @property-read string $target The name before its last underscore, e.g. archive_job.
+     * @property-read string|null $objecttable
+     * @property-read int|null $objectid
+     * @property-read string $crud c, r, u or d.
+     * @property-read int $edulevel Always 0 (LEVEL_OTHER) for archiving events.
+     * @property-read int $contextid
+     * @property-read int|null $contextlevel Null when only a contextid was known outside Moodle.
+     * @property-read int|null $contextinstanceid
+     * @property-read int $userid
+     * @property-read int $courseid
+     * @property-read int|null $relateduserid
+     * @property-read int $anonymous 0 or 1.
+     * @property-read array|null $other Exactly the event's documented keys (see catalogue::definition()).
+     * @property-read int $timecreated
+     */
+    final class event implements \IteratorAggregate, \JsonSerializable {
+        /**
+         * Moodle's create(): validates everything and returns the event.
+         *
+         * @param string $eventname A catalogue event class name, e.g. '\archivingmod_quiz\event\task_created'.
+         * @param array $data Keys: objectid, context (a context object) or contextid, userid,
+         *     relateduserid, courseid, anonymous, other.
+         * @throws validation_exception naming the event, the field and the rule broken.
+         */
+        public static function create(string $eventname, array $data): event {}
+
+        /**
+         * An archive_job_* or write_task_* event from a local_archiving_job row: objectid,
+         * contextid, relateduserid (the job's user), the snapshot and the other keys the
+         * row knows (jobid, status…) are taken from it.
+         *
+         * @param array|null $other Only what the record cannot know (cause, updatedfields…).
+         * @throws validation_exception
+         */
+        public static function create_from_job(string $eventname, object $job, ?array $other = null): event {}
+
+        /**
+         * A task_* event from a local_archiving_activity_task row, whose archivingmod must be
+         * the event's plugin. other.jobid, settings (JSON-decoded), progress and status come
+         * from the row; its wstoken never reaches the event.
+         *
+         * @throws validation_exception
+         */
+        public static function create_from_task(string $eventname, object $task, ?array $other = null): event {}
+
+        /**
+         * A read_task_* event from a local_archiving_file row, whose archivingstore must be
+         * the event's plugin. The row needs its job's contextid (select it with the file).
+         *
+         * @throws validation_exception
+         */
+        public static function create_from_file(string $eventname, object $file, ?array $other = null): event {}
+
+        /**
+         * A transmission_* event about a forwarded event (a moodle_events\event or a Moodle
+         * \core\event\base): other.eventname, the context and course, and the related user
+         * come from it.
+         *
+         * @throws validation_exception
+         */
+        public static function create_from_event(string $eventname, object $forwarded, ?array $other = null): event {}
+
+        /**
+         * The 17 Moodle fields, in Moodle's order.
+         */
+        public function get_data(): array {}
+
+        /**
+         * Reads a data field; null for anything else.
+         */
+        public function __get(string $name): mixed {}
+
+        /**
+         * Whether a data field is set (not null).
+         */
+        public function __isset(string $name): bool {}
+
+        /**
+         * Always throws: event properties must not be modified.
+         *
+         * @throws validation_exception
+         */
+        public function __set(string $name, mixed $value): void {}
+
+        /**
+         * Always throws: event properties must not be modified.
+         *
+         * @throws validation_exception
+         */
+        public function __unset(string $name): void {}
+
+        /**
+         * The event's human name, e.g. "Archive job failed".
+         */
+        public function get_name(): string {}
+
+        /**
+         * What happened, in a sentence, from the event's data alone (no context lookup).
+         */
+        public function get_description(): string {}
+
+        /**
+         * Hands the event to the active sink, else to the observers.
+         *
+         * @throws validation_exception when triggered twice ("Can not trigger event twice").
+         */
+        public function trigger(): void {}
+
+        /**
+         * Whether trigger() was called.
+         */
+        public function is_triggered(): bool {}
+
+        /**
+         * Whether the event went to observers (not to a sink).
+         */
+        public function is_dispatched(): bool {}
+
+        /**
+         * Adds the record of the event's objecttable whose id is the objectid; secret-named
+         * columns are left out of the stored copy.
+         *
+         * @throws validation_exception for another table, another id, or after trigger().
+         */
+        public function add_record_snapshot(string $table, object $record): void {}
+
+        /**
+         * The snapshot added for that table and id, or null.
+         */
+        public function get_record_snapshot(string $table, int $id): ?object {}
+
+        /**
+         * Iterates get_data().
+         */
+        public function getIterator(): \Iterator {}
+
+        /**
+         * get_data(), for json_encode().
+         */
+        public function jsonSerialize(): array {}
+    }
+
+    /**
+     * Events captured while redirecting (Moodle's phpunit_event_sink). Made by
+     * redirect_events() only.
+     */
+    final class sink implements \Countable, \IteratorAggregate {
+        /**
+         * The captured events: the same instances, in trigger order, keys from 0.
+         *
+         * @return event[]
+         */
+        public function get_events(): array {}
+
+        /**
+         * How many events were captured.
+         */
+        public function count(): int {}
+
+        /**
+         * Forgets the captured events; redirection goes on.
+         */
+        public function clear(): void {}
+
+        /**
+         * Stops redirection (whichever sink is active); the events stay readable.
+         */
+        public function close(): void {}
+
+        /**
+         * The first captured event, or the first of that class name (leading backslash optional).
+         */
+        public function first_event(?string $eventname = null): ?event {}
+
+        /**
+         * Position of the first captured event of that class name, or null.
+         */
+        public function event_position(string $eventname): ?int {}
+
+        /**
+         * Iterates get_events().
+         */
+        public function getIterator(): \Iterator {}
+    }
+
+    /**
+     * The event catalogue (declared once in catalogue/events.json).
+     */
+    final class catalogue {
+        /**
+         * The 23 event class name patterns, e.g. '\archivingmod_<name>\event\task_created'.
+         *
+         * @return string[]
+         */
+        public static function names(): array {}
+
+        /**
+         * The definition of an event (a concrete class name or a pattern): name, family,
+         * component, title, trigger, description, crud, edulevel, objecttable, snapshot,
+         * factory, langstring, and other (key => type, required, doc, from, constraints).
+         *
+         * @throws validation_exception for an unknown event.
+         */
+        public static function definition(string $eventname): array {}
+
+        /**
+         * Moodle's get_static_info() for a concrete class name: eventname, component,
+         * target, action, crud, edulevel, objecttable.
+         *
+         * @throws validation_exception for an unknown event.
+         */
+        public static function static_info(string $eventname): array {}
+    }
+
+    /**
+     * A broken rule. The message is "<eventname>: <field>: <rule>" and never echoes a
+     * string value from `other`.
+     */
+    class validation_exception extends \InvalidArgumentException {
+        /** The event class name as given, e.g. \local_archiving\event\archive_job_failed. */
+        public $eventname = '';
+
+        /** The field: eventname, objectid, context, other.cause, other.activity.cmid, … */
+        public $field = '';
+    }
+
+    /**
+     * Starts redirecting triggered events into a new sink (any earlier sink stops receiving).
+     */
+    function redirect_events(): sink {}
+
+    /**
+     * Whether a sink is capturing triggered events now.
+     */
+    function is_redirecting(): bool {}
+
+    /**
+     * Registers an observer of a catalogue event class name, or '*' for all; higher
+     * priority first. A failing observer is reported as a warning; the others still run.
+     *
+     * @throws validation_exception for an unknown event name.
+     */
+    function observe(string $eventname, callable $callback, int $priority = 0): void {}
+
+    /**
+     * Drops every observer and sink (tests).
+     */
+    function reset(): void {}
+}
