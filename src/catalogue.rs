@@ -328,8 +328,9 @@ include!(concat!(env!("OUT_DIR"), "/catalogue_data.rs"));
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventName {
     pub def: &'static EventDef,
-    /// `\component\event\name`, with leading backslash, as Moodle's `eventname`.
-    pub eventname: String,
+    /// `\component\event\name`, with leading backslash, as Moodle's `eventname`
+    /// (shared: every event of one class holds the same string).
+    pub eventname: std::rc::Rc<str>,
 }
 
 impl EventName {
@@ -413,7 +414,7 @@ pub fn resolve(eventname: &str) -> Result<EventName, ValidationError> {
         if def.name == name {
             return Ok(EventName {
                 def,
-                eventname: format!("\\{component}\\event\\{name}"),
+                eventname: format!("\\{component}\\event\\{name}").into(),
             });
         }
     }
@@ -473,7 +474,7 @@ mod tests {
         assert_eq!(e.component(), "local_archiving");
         assert_eq!(e.plugin(), None);
         let e = resolve("archivingmod_forum\\event\\task_created").unwrap();
-        assert_eq!(e.eventname, "\\archivingmod_forum\\event\\task_created");
+        assert_eq!(&*e.eventname, "\\archivingmod_forum\\event\\task_created");
         assert_eq!(e.component(), "archivingmod_forum");
         assert_eq!(e.plugin(), Some("forum"));
         let e = resolve("\\archivingstore_s3_eu\\event\\read_task_failed").unwrap();

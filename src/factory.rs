@@ -11,7 +11,7 @@ pub fn check_factory(ev: &EventName, used: Factory) -> Result<()> {
         return Ok(());
     }
     Err(ValidationError::new(
-        &ev.eventname,
+        &*ev.eventname,
         "eventname",
         Rule::WrongFactory {
             method: used.method(),
@@ -36,7 +36,7 @@ pub fn check_record_component(ev: &EventName, got: Option<&[u8]>) -> Result<()> 
                 .filter(|s| crate::catalogue::is_valid_plugin_name(s))
                 .map_or_else(|| format!("{field} (an invalid name)"), |s| format!("{field}_{s}"));
             Err(ValidationError::new(
-                &ev.eventname,
+                &*ev.eventname,
                 field,
                 Rule::RecordMismatch {
                     expected: ev.component().to_string(),
@@ -44,7 +44,7 @@ pub fn check_record_component(ev: &EventName, got: Option<&[u8]>) -> Result<()> 
                 },
             ))
         }
-        None => Err(ValidationError::new(&ev.eventname, field, Rule::Required)),
+        None => Err(ValidationError::new(&*ev.eventname, field, Rule::Required)),
     }
 }
 

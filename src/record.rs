@@ -69,7 +69,7 @@ impl<V> Record<V> {
     }
 
     fn err(&self, field: &str, rule: Rule) -> ValidationError {
-        ValidationError::new(&self.name.eventname, field, rule)
+        ValidationError::new(&*self.name.eventname, field, rule)
     }
 
     /// A field by name, None for a name that is not one of the 17.
@@ -78,7 +78,7 @@ impl<V> Record<V> {
         let d = self.name.def;
         let opt = |v: Option<i64>| v.map_or(Field::Null, Field::Int);
         Some(match name {
-            "eventname" => Field::Str(&self.name.eventname),
+            "eventname" => Field::Str(&*self.name.eventname),
             "component" => Field::Str(self.name.component()),
             "action" => Field::Str(d.action()),
             "target" => Field::Str(d.target()),

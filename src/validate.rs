@@ -86,7 +86,11 @@ pub fn split_create_data<'a, V: Value>(ev: &EventName, data: &'a V) -> Result<Cr
     let mut input = CreateInput::default();
     data.for_each_entry(&mut |k, v| {
         let Key::Str(k) = k else {
-            return Err(ValidationError::new(&ev.eventname, k.display(), Rule::UnknownCreateKey));
+            return Err(ValidationError::new(
+                &*ev.eventname,
+                k.display(),
+                Rule::UnknownCreateKey,
+            ));
         };
         let slot = match k {
             b"objectid" => &mut input.objectid,
@@ -103,7 +107,7 @@ pub fn split_create_data<'a, V: Value>(ev: &EventName, data: &'a V) -> Result<Cr
                 } else {
                     Rule::UnknownCreateKey
                 };
-                return Err(ValidationError::new(&ev.eventname, Key::Str(k).display(), rule));
+                return Err(ValidationError::new(&*ev.eventname, Key::Str(k).display(), rule));
             }
         };
         *slot = Some(v);
@@ -121,7 +125,7 @@ pub fn int_field<V: Value + ?Sized>(ev: &EventName, field: &str, v: Option<&V>) 
         Kind::Str(s) => match canonical_int(s) {
             Some(i) => Ok(Some(i)),
             None => Err(ValidationError::new(
-                &ev.eventname,
+                &*ev.eventname,
                 field,
                 Rule::Invalid {
                     expected: "an integer (a canonical numeric string is accepted)".into(),
@@ -129,7 +133,7 @@ pub fn int_field<V: Value + ?Sized>(ev: &EventName, field: &str, v: Option<&V>) 
             )),
         },
         k => Err(ValidationError::new(
-            &ev.eventname,
+            &*ev.eventname,
             field,
             Rule::WrongType {
                 expected: "int",
@@ -168,7 +172,7 @@ pub fn check_header<V: Value + ?Sized>(
     context: Option<ContextInfo>,
     current_userid: i64,
 ) -> Result<Header> {
-    let err = |field: &str, rule: Rule| ValidationError::new(&ev.eventname, field, rule);
+    let err = |field: &str, rule: Rule| ValidationError::new(&*ev.eventname, field, rule);
     let objectid = int_field(ev, "objectid", input.objectid)?;
     match (ev.def.objecttable(), objectid) {
         (Some(_), None) => return Err(err("objectid", Rule::Required)),
@@ -243,66 +247,111 @@ pub struct Fixup {
     pub value: i64,
 }
 
+/// Where a value sits below `other`, as a chain of stack frames: nothing is allocated
+/// unless an error (or a fix-up) needs it.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Other,
+    /// A documented key (of `other` or of an array's `fields`).
+    Field(&'p Path<'p>, &'static str),
+    /// A key of free-form data.
+    Key(&'p Path<'p>, Key<'p>),
+    /// A list item.
+    Item(&'p Path<'p>, Key<'p>),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Other => "other".into(),
+            Path::Field(p, k) => format!("{}.{k}", p.render()),
+            Path::Key(p, k) => format!("{}.{}", p.render(), k.display()),
+            Path::Item(p, k) => format!("{}[{}]", p.render(), k.display()),
+        }
+    }
+
+    /// The top-level `other.<key>` this path is under.
+    fn root(&self) -> Path<'_> {
+        let mut p = self;
+        loop {
+            match p {
+                Path::Field(Path::Other, _) | Path::Key(Path::Other, _) | Path::Item(Path::Other, _) | Path::Other => {
+                    return *p
+                }
+                Path::Field(up, _) | Path::Key(up, _) | Path::Item(up, _) => p = up,
+            }
+        }
+    }
+
+    /// The documented keys leading here, when every step is one (fix-ups apply there only).
+    fn fields(&self) -> Option<Vec<&'static str>> {
+        match self {
+            Path::Other => Some(Vec::new()),
+            Path::Field(up, k) => {
+                let mut v = up.fields()?;
+                v.push(k);
+                Some(v)
+            }
+            Path::Key(..) | Path::Item(..) => None,
+        }
+    }
+}
+
 struct Walker<'e> {
     ev: &'e EventName,
     limits: Limits,
     fixups: Vec<Fixup>,
-    /// The top-level `other.<key>` being checked: a nesting error names it, not a path
-    /// as long as the nesting.
-    root: String,
 }
 
 impl Walker<'_> {
-    fn err(&self, field: &str, rule: Rule) -> ValidationError {
-        ValidationError::new(&self.ev.eventname, field, rule)
+    fn err(&self, at: &Path<'_>, rule: Rule) -> ValidationError {
+        ValidationError::new(&*self.ev.eventname, at.render(), rule)
+    }
+
+    /// A nesting error names the top-level key, not a path as long as the nesting.
+    fn too_deep(&self, at: &Path<'_>) -> ValidationError {
+        self.err(
+            &at.root(),
+            Rule::TooDeep {
+                max: self.limits.max_depth,
+            },
+        )
     }
 
     /// JSON-compatibility, UTF-8, finiteness, depth and secret checks for free-form data.
-    fn check_free<V: Value + ?Sized>(&self, field: &str, v: &V, depth: usize) -> Result<()> {
+    fn check_free<V: Value + ?Sized>(&self, at: &Path<'_>, v: &V, depth: usize) -> Result<()> {
         match v.kind() {
             Kind::Null | Kind::Bool(_) | Kind::Int(_) => Ok(()),
             Kind::Float(f) if f.is_finite() => Ok(()),
-            Kind::Float(_) => Err(self.err(field, Rule::NotFinite)),
+            Kind::Float(_) => Err(self.err(at, Rule::NotFinite)),
             Kind::Str(s) if std::str::from_utf8(s).is_ok() => Ok(()),
-            Kind::Str(_) => Err(self.err(field, Rule::InvalidUtf8)),
+            Kind::Str(_) => Err(self.err(at, Rule::InvalidUtf8)),
             Kind::Array => {
                 if depth >= self.limits.max_depth {
-                    return Err(self.err(
-                        &self.root,
-                        Rule::TooDeep {
-                            max: self.limits.max_depth,
-                        },
-                    ));
+                    return Err(self.too_deep(at));
                 }
                 v.for_each_entry(&mut |k, item| {
-                    let path = format!("{field}.{}", k.display());
+                    let here = Path::Key(at, k);
                     if let Key::Str(name) = k {
                         if is_secret_key(name) {
-                            return Err(self.err(&path, Rule::Secret));
+                            return Err(self.err(&here, Rule::Secret));
                         }
                         if std::str::from_utf8(name).is_err() {
-                            return Err(self.err(&path, Rule::InvalidUtf8));
+                            return Err(self.err(&here, Rule::InvalidUtf8));
                         }
                     }
-                    self.check_free(&path, item, depth + 1)
+                    self.check_free(&here, item, depth + 1)
                 })
             }
-            k @ (Kind::Object | Kind::Other(_)) => Err(self.err(field, Rule::NotJsonCompatible { got: k.type_name() })),
+            k @ (Kind::Object | Kind::Other(_)) => Err(self.err(at, Rule::NotJsonCompatible { got: k.type_name() })),
         }
     }
 
-    fn check_typed<V: Value + ?Sized>(
-        &mut self,
-        field: &str,
-        path: &[&'static str],
-        ty: &'static Type,
-        v: &V,
-        depth: usize,
-    ) -> Result<()> {
+    fn check_typed<V: Value + ?Sized>(&mut self, at: &Path<'_>, ty: &'static Type, v: &V, depth: usize) -> Result<()> {
         let kind = v.kind();
         let wrong = |w: &Self| {
             w.err(
-                field,
+                at,
                 Rule::WrongType {
                     expected: ty.name(),
                     got: kind.type_name(),
@@ -313,12 +362,9 @@ impl Walker<'_> {
             Type::Int { min, max, values } => {
                 let i = match kind {
                     Kind::Int(i) => i,
-                    Kind::Str(s) => match canonical_int(s) {
-                        Some(i) if !path.is_empty() => {
-                            self.fixups.push(Fixup {
-                                path: path.to_vec(),
-                                value: i,
-                            });
+                    Kind::Str(s) => match (canonical_int(s), at.fields()) {
+                        (Some(i), Some(path)) => {
+                            self.fixups.push(Fixup { path, value: i });
                             i
                         }
                         _ => return Err(wrong(self)),
@@ -328,7 +374,7 @@ impl Walker<'_> {
                 if let Some(set) = values {
                     if !set.contains(i) {
                         return Err(self.err(
-                            field,
+                            at,
                             Rule::NotInSet {
                                 allowed: set.describe(),
                                 got: i,
@@ -338,12 +384,12 @@ impl Walker<'_> {
                 }
                 if let Some(min) = *min {
                     if i < min {
-                        return Err(self.err(field, Rule::TooSmall { min, got: i }));
+                        return Err(self.err(at, Rule::TooSmall { min, got: i }));
                     }
                 }
                 if let Some(max) = *max {
                     if i > max {
-                        return Err(self.err(field, Rule::TooLarge { max, got: i }));
+                        return Err(self.err(at, Rule::TooLarge { max, got: i }));
                     }
                 }
                 Ok(())
@@ -353,29 +399,28 @@ impl Walker<'_> {
                 format,
                 table,
             } => {
-                let Kind::Str(b) = kind else {
-                    return Err(wrong(self));
-                };
+                let Kind::Str(b) = kind else { return Err(wrong(self)) };
                 let Ok(s) = std::str::from_utf8(b) else {
-                    return Err(self.err(field, Rule::InvalidUtf8));
+                    return Err(self.err(at, Rule::InvalidUtf8));
                 };
                 if s.is_empty() {
-                    return Err(self.err(field, Rule::Empty));
+                    return Err(self.err(at, Rule::Empty));
                 }
                 if let Some(max) = *maxlength {
-                    let len = s.chars().count();
+                    // Bytes bound characters from above: count only when it may matter.
+                    let len = if s.len() > max { s.chars().count() } else { s.len() };
                     if len > max {
-                        return Err(self.err(field, Rule::TooLong { max, len }));
+                        return Err(self.err(at, Rule::TooLong { max, len }));
                     }
                 }
                 if let Some(f) = format {
                     if !f.check(s) {
-                        return Err(self.err(field, Rule::BadFormat { what: f.describe() }));
+                        return Err(self.err(at, Rule::BadFormat { what: f.describe() }));
                     }
                 }
                 if let Some(t) = table {
                     if !t.columns.contains(&s) {
-                        return Err(self.err(field, Rule::NotAColumn { table: t.name }));
+                        return Err(self.err(at, Rule::NotAColumn { table: t.name }));
                     }
                 }
                 Ok(())
@@ -386,7 +431,7 @@ impl Walker<'_> {
             },
             Type::Float => match kind {
                 Kind::Float(f) if f.is_finite() => Ok(()),
-                Kind::Float(_) => Err(self.err(field, Rule::NotFinite)),
+                Kind::Float(_) => Err(self.err(at, Rule::NotFinite)),
                 Kind::Int(_) => Ok(()),
                 _ => Err(wrong(self)),
             },
@@ -395,31 +440,23 @@ impl Walker<'_> {
                     return Err(wrong(self));
                 }
                 if !v.is_list() {
-                    return Err(self.err(field, Rule::NotAList));
+                    return Err(self.err(at, Rule::NotAList));
                 }
                 if v.is_empty() {
-                    return Err(self.err(field, Rule::Empty));
+                    return Err(self.err(at, Rule::Empty));
                 }
                 if depth >= self.limits.max_depth {
-                    return Err(self.err(
-                        &self.root,
-                        Rule::TooDeep {
-                            max: self.limits.max_depth,
-                        },
-                    ));
+                    return Err(self.too_deep(at));
                 }
                 // Items are not fixed up: a list's items must have their type already.
-                v.for_each_entry(&mut |k, item| {
-                    let f = format!("{field}[{}]", k.display());
-                    self.check_typed(&f, &[], items, item, depth + 1)
-                })
+                v.for_each_entry(&mut |k, item| self.check_typed(&Path::Item(at, k), items, item, depth + 1))
             }
             Type::Array { fields } => {
                 if kind != Kind::Array {
                     return Err(wrong(self));
                 }
-                self.check_free(field, v, depth)?;
-                self.check_fields(field, path, fields, v, depth)
+                self.check_free(at, v, depth)?;
+                self.check_fields(at, fields, v, depth)
             }
         }
     }
@@ -427,19 +464,16 @@ impl Walker<'_> {
     /// Checks the documented `fields` of an array (unknown keys are allowed here).
     fn check_fields<V: Value + ?Sized>(
         &mut self,
-        field: &str,
-        path: &[&'static str],
+        at: &Path<'_>,
         fields: &'static [KeySpec],
         v: &V,
         depth: usize,
     ) -> Result<()> {
         for spec in fields {
-            let f = format!("{field}.{}", spec.key);
-            let mut p = path.to_vec();
-            p.push(spec.key);
+            let here = Path::Field(at, spec.key);
             match v.get(spec.key) {
-                Some(item) if item.kind() != Kind::Null => self.check_typed(&f, &p, &spec.ty, item, depth + 1)?,
-                _ if spec.required => return Err(self.err(&f, Rule::Required)),
+                Some(item) if item.kind() != Kind::Null => self.check_typed(&here, &spec.ty, item, depth + 1)?,
+                _ if spec.required => return Err(self.err(&here, Rule::Required)),
                 _ => {}
             }
         }
@@ -454,20 +488,20 @@ pub fn validate_other<V: Value + ?Sized>(ev: &EventName, other: Option<&V>, limi
         ev,
         limits,
         fixups: Vec::new(),
-        root: String::new(),
     };
     let schema = ev.def.other;
+    let top = Path::Other;
     match other.map(|o| o.kind()) {
         None | Some(Kind::Null) => {
             if let Some(k) = schema.iter().find(|k| k.required) {
-                return Err(w.err(&format!("other.{}", k.key), Rule::Required));
+                return Err(w.err(&Path::Field(&top, k.key), Rule::Required));
             }
             return Ok(Vec::new());
         }
         Some(Kind::Array) => {}
         Some(k) => {
             return Err(w.err(
-                "other",
+                &top,
                 Rule::WrongType {
                     expected: "array",
                     got: k.type_name(),
@@ -477,30 +511,18 @@ pub fn validate_other<V: Value + ?Sized>(ev: &EventName, other: Option<&V>, limi
     }
     let other = other.expect("checked above");
     // Unknown keys first (a secret-looking key is reported as such, not as unknown).
-    other.for_each_entry(&mut |k, _| {
-        let field = format!("other.{}", k.display());
-        match k {
-            Key::Str(name) if is_secret_key(name) => Err(w.err(&field, Rule::Secret)),
-            Key::Str(name) if schema.iter().any(|s| s.key.as_bytes() == name) => Ok(()),
-            _ => Err(w.err(
-                &field,
-                Rule::UnknownOtherKey {
-                    allowed: ev.def.other_keys(),
-                },
-            )),
-        }
+    other.for_each_entry(&mut |k, _| match k {
+        Key::Str(name) if is_secret_key(name) => Err(w.err(&Path::Key(&top, k), Rule::Secret)),
+        Key::Str(name) if schema.iter().any(|s| s.key.as_bytes() == name) => Ok(()),
+        _ => Err(w.err(
+            &Path::Key(&top, k),
+            Rule::UnknownOtherKey {
+                allowed: ev.def.other_keys(),
+            },
+        )),
     })?;
     // A null optional key is "not given"; every other value is checked whole.
-    for spec in schema {
-        let field = format!("other.{}", spec.key);
-        w.root.clone_from(&field);
-        match other.get(spec.key) {
-            Some(v) if v.kind() != Kind::Null => w.check_typed(&field, &[spec.key], &spec.ty, v, 1)?,
-            Some(_) if !spec.required => {}
-            _ if spec.required => return Err(w.err(&field, Rule::Required)),
-            _ => {}
-        }
-    }
+    w.check_fields(&top, schema, other, 0)?;
     Ok(w.fixups)
 }
 

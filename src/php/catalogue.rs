@@ -124,10 +124,10 @@ impl Catalogue {
 
     /// Moodle's `get_static_info()` for a concrete class name.
     pub fn static_info(eventname: &str) -> PhpResult<ZBox<ZendHashTable>> {
-        let ev = catalogue::resolve(eventname).map_err(throw)?;
+        let ev = super::resolve(eventname)?;
         let d = ev.def;
         let mut ht = ZendHashTable::with_capacity(7);
-        let _ = ht.insert("eventname", ev.eventname.as_str());
+        let _ = ht.insert("eventname", &*ev.eventname);
         let _ = ht.insert("component", ev.component());
         let _ = ht.insert("target", d.target());
         let _ = ht.insert("action", d.action());

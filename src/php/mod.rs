@@ -14,6 +14,30 @@ use ext_php_rs::types::Zval;
 use ext_php_rs::zend::{ClassEntry, ExecutorGlobals, ModuleEntry};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
+thread_local! {
+    /// Resolved event names (no PHP values: safe across requests). Bounded, so that
+    /// callers passing ever new names cannot grow it.
+    static NAMES: std::cell::RefCell<std::collections::HashMap<Box<str>, crate::catalogue::EventName>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+const NAME_CACHE_MAX: usize = 512;
+
+/// `catalogue::resolve`, cached: events of one class share one name string.
+pub fn resolve(eventname: &str) -> PhpResult<crate::catalogue::EventName> {
+    if let Some(hit) = NAMES.with(|n| n.borrow().get(eventname).cloned()) {
+        return Ok(hit);
+    }
+    let ev = crate::catalogue::resolve(eventname).map_err(exception::throw)?;
+    NAMES.with(|n| {
+        let mut n = n.borrow_mut();
+        if n.len() < NAME_CACHE_MAX {
+            n.insert(eventname.into(), ev.clone());
+        }
+    });
+    Ok(ev)
+}
+
 pub fn limits() -> Limits {
     Limits::default()
 }

@@ -115,7 +115,7 @@ pub fn observe(eventname: &str, callback: Zval, priority: i64) -> PhpResult<()> 
     let name = if eventname == "*" {
         "*".to_string()
     } else {
-        crate::catalogue::resolve(eventname).map_err(throw)?.eventname
+        super::resolve(eventname)?.eventname.to_string()
     };
     with(|d| d.observe(&name, callback, priority));
     Ok(())
@@ -142,7 +142,7 @@ fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
 pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
     let captured = is_redirecting();
     event.rec.mark_triggered(captured).map_err(throw)?;
-    let name = event.eventname().to_string();
+    let name = std::rc::Rc::clone(&event.rec.name.eventname);
     let handle = event.into_zval(false)?;
     let outcome = with(|d| d.trigger(handle, &name));
     if outcome == Outcome::Dispatch {
