@@ -78,7 +78,7 @@ impl<V> Record<V> {
         let d = self.name.def;
         let opt = |v: Option<i64>| v.map_or(Field::Null, Field::Int);
         Some(match name {
-            "eventname" => Field::Str(&*self.name.eventname),
+            "eventname" => Field::Str(&self.name.eventname),
             "component" => Field::Str(self.name.component()),
             "action" => Field::Str(d.action()),
             "target" => Field::Str(d.target()),

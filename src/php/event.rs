@@ -128,7 +128,7 @@ fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option
     }
     match (given(input.context), given(input.contextid)) {
         (Some(_), Some(_)) => Err(fail(
-            &*ev.eventname,
+            &ev.eventname,
             "context",
             Rule::NotAllowed {
                 why: "give context or contextid, not both",
@@ -137,7 +137,7 @@ fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option
         (Some(c), None) => match deref(c).and_then(Zval::object) {
             Some(obj) => context_from_object(ev, obj).map(Some),
             None => Err(fail(
-                &*ev.eventname,
+                &ev.eventname,
                 "context",
                 Rule::WrongType {
                     expected: "a context object (or pass contextid)",
@@ -162,7 +162,7 @@ fn context_from_object(ev: &EventName, obj: &ZendObject) -> PhpResult<ContextInf
         let v = read_prop(obj, name);
         validate::int_field(ev, field, v.as_ref()).map_err(throw)
     };
-    let id = int("id", "context.id")?.ok_or_else(|| fail(&*ev.eventname, "context.id", Rule::Required))?;
+    let id = int("id", "context.id")?.ok_or_else(|| fail(&ev.eventname, "context.id", Rule::Required))?;
     let level = int("contextlevel", "context.contextlevel")?;
     let instanceid = int("instanceid", "context.instanceid")?;
     let mut courseid = None;
@@ -302,7 +302,7 @@ fn create_from(
     }
     let other = merge_other(&ev, &derived, caller);
     if from.contextid.as_ref().is_none_or(|c| c.kind() == Kind::Null) && from.context.is_none() {
-        return Err(fail(&*ev.eventname, "contextid", Rule::Required));
+        return Err(fail(&ev.eventname, "contextid", Rule::Required));
     }
     let input = CreateInput {
         objectid: from.objectid.as_ref(),
@@ -351,7 +351,7 @@ fn merge_other(ev: &EventName, derived: &ZendHashTable, caller: Option<&ZendHash
 fn decode_json(ev: &EventName, key: &str, v: &Zval) -> PhpResult<Zval> {
     let bad = || {
         fail(
-            &*ev.eventname,
+            &ev.eventname,
             &format!("other.{key}"),
             Rule::Invalid {
                 expected: "valid JSON text in the record's column".into(),
@@ -378,7 +378,7 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
     };
     if data.array().is_none() {
         return Err(fail(
-            &*ev.eventname,
+            &ev.eventname,
             "forwarded",
             Rule::Invalid {
                 expected: "a moodle_events\\event or a Moodle event (\\core\\event\\base)".into(),
