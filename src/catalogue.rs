@@ -31,16 +31,6 @@ impl Factory {
             Factory::Event => "create_from_event",
         }
     }
-
-    /// The record the factory takes.
-    pub fn record(self) -> &'static str {
-        match self {
-            Factory::Job => "job",
-            Factory::Task => "task",
-            Factory::File => "file",
-            Factory::Event => "forwarded",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,7 @@
-//! Documentation derived from the catalogue: the README's catalogue table and the
-//! `other` documentation used in docblocks. `moodle-events-gen readme` writes it into
+//! Documentation derived from the catalogue: the README's catalogue table. `moodle-events-gen readme` writes it into
 //! README.md; a test fails when the README is stale.
 
-use crate::catalogue::{definitions, EventDef, KeySpec, Type};
+use crate::catalogue::{definitions, KeySpec};
 use std::fmt::Write as _;
 
 pub const README_START: &str =
@@ -69,46 +68,6 @@ pub fn splice_readme(readme: &str) -> Option<String> {
     })
 }
 
-/// Moodle-style documentation of `other` for a class docblock:
-/// `@property-read array $other { Extra information about event. - int jobid: … }`.
-pub fn other_docblock(def: &EventDef) -> Vec<String> {
-    let mut lines = vec![
-        "@property-read array $other {".to_string(),
-        "      Extra information about the event.".into(),
-    ];
-    fn walk(lines: &mut Vec<String>, keys: &[KeySpec], indent: usize) {
-        for k in keys {
-            let opt = if k.required { "" } else { " (optional)" };
-            lines.push(format!(
-                "{}- {} {}{opt}: {}.",
-                " ".repeat(indent),
-                php_type(&k.ty),
-                k.key,
-                k.doc
-            ));
-            if let Type::Array { fields } = &k.ty {
-                walk(lines, fields, indent + 2);
-            }
-        }
-    }
-    walk(&mut lines, def.other, 6);
-    if def.other.is_empty() {
-        lines.push("      (no keys: other is null)".into());
-    }
-    lines.push("}".into());
-    lines
-}
-
-fn php_type(t: &Type) -> &'static str {
-    match t {
-        Type::Int { .. } => "int",
-        Type::Str { .. } => "string",
-        Type::Bool => "bool",
-        Type::Float => "float",
-        Type::List { .. } | Type::Array { .. } => "array",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,14 +90,5 @@ mod tests {
         }
         assert!(md.contains("`\\archivingmod_<name>\\event\\task_created`"));
         assert!(md.contains("- `job_status`: 0 (UNINITIALIZED), 10 (QUEUED)"));
-    }
-
-    #[test]
-    fn docblock_documents_other() {
-        let def = crate::resolve("\\archivingmod_quiz\\event\\task_created").unwrap().def;
-        let doc = other_docblock(def).join("\n");
-        assert!(doc.starts_with("@property-read array $other {"));
-        assert!(doc.contains("- int jobid: id of the archive job"));
-        assert!(doc.contains("  - int cmid: course module id."));
     }
 }

@@ -158,10 +158,6 @@ impl<V> Record<V> {
         }
         self.snapshots.iter().find(|(i, _)| *i == id).map(|(_, v)| v)
     }
-
-    pub fn take_snapshots(&mut self) -> Vec<(i64, V)> {
-        std::mem::take(&mut self.snapshots)
-    }
 }
 
 impl<V: Value> Record<V> {
