@@ -143,6 +143,9 @@ pub fn int_field<V: Value + ?Sized>(ev: &EventName, field: &str, v: Option<&V>) 
     }
 }
 
+/// Moodle's `CONTEXT_USER` context level.
+pub const CONTEXT_USER: i64 = 30;
+
 /// A context as read from a Moodle context object or looked up from a contextid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ContextInfo {
@@ -203,7 +206,11 @@ pub fn check_header<V: Value + ?Sized>(
     if userid < -1 {
         return Err(err("userid", Rule::TooSmall { min: -1, got: userid }));
     }
-    let relateduserid = int_field(ev, "relateduserid", input.relateduserid)?;
+    // As in Moodle: in a user context, the related user defaults to that user.
+    let relateduserid = match int_field(ev, "relateduserid", input.relateduserid)? {
+        None if context.level == Some(CONTEXT_USER) => context.instanceid,
+        r => r,
+    };
     if let Some(r) = relateduserid.filter(|r| *r < -1) {
         return Err(err("relateduserid", Rule::TooSmall { min: -1, got: r }));
     }
@@ -749,6 +756,17 @@ mod tests {
         assert_eq!(h.userid, 42);
         assert!(h.anonymous);
         assert_eq!(h.courseid, 0);
+        assert_eq!(h.relateduserid, None);
+        let user_ctx = ContextInfo {
+            id: 5,
+            level: Some(CONTEXT_USER),
+            instanceid: Some(77),
+            courseid: None,
+        };
+        assert_eq!(
+            check_header(&e, &input, Some(user_ctx), 42).unwrap().relateduserid,
+            Some(77)
+        );
         for (data, field, rule) in [
             (json!({"crud": "c"}), "crud", Rule::Reserved),
             (json!({"timecreated": 1}), "timecreated", Rule::Reserved),

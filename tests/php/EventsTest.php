@@ -156,6 +156,15 @@ final class EventsTest extends TestCase {
         $this->assertSame("The archive job with id '12' failed.", $event->get_description());
     }
 
+    public function test_nested_numeric_strings_are_normalised_without_touching_the_callers_array(): void {
+        $other = ['jobid' => '12', 'activity' => ['cmid' => '9', 'modname' => 'quiz', 'instanceid' => '3'], 'settings' => ['n' => '5']];
+        $event = event::create('\archivingmod_quiz\event\task_created', ['objectid' => 7, 'contextid' => 1, 'other' => $other]);
+        $this->assertSame(['jobid' => 12, 'activity' => ['cmid' => 9, 'modname' => 'quiz', 'instanceid' => 3],
+            'settings' => ['n' => '5']], $event->other, 'documented ints normalised, free-form data kept');
+        $this->assertSame('12', $other['jobid']);
+        $this->assertSame('9', $other['activity']['cmid']);
+    }
+
     public function test_a_context_object_gives_level_and_instance(): void {
         $context = new class {
             public $id = 34;
@@ -166,6 +175,22 @@ final class EventsTest extends TestCase {
             ['objectid' => 1, 'context' => $context]);
         $this->assertSame([34, 70, 9], [$event->contextid, $event->contextlevel, $event->contextinstanceid]);
         $this->assertNull($event->other);
+        $this->assertNull($event->relateduserid);
+        // In a user context the related user defaults to that user, as in Moodle.
+        $usercontext = (object)['id' => 35, 'contextlevel' => 30, 'instanceid' => 8];
+        $event = event::create('\local_archiving\event\archive_job_completed', ['objectid' => 1, 'context' => $usercontext]);
+        $this->assertSame(8, $event->relateduserid);
+        // A context that knows its course gives the courseid.
+        $modcontext = new class {
+            public $id = 36;
+            public $contextlevel = 70;
+            public $instanceid = 9;
+            public function get_course_context($strict = true) {
+                return (object)['id' => 20, 'contextlevel' => 50, 'instanceid' => 4];
+            }
+        };
+        $event = event::create('\local_archiving\event\archive_job_completed', ['objectid' => 1, 'context' => $modcontext]);
+        $this->assertSame(4, $event->courseid);
     }
 
     public function test_current_user_is_the_default_userid(): void {
