@@ -271,9 +271,14 @@ impl<'a> Gen<'a> {
                 Some("json") => true,
                 Some(d) => panic!("catalogue: {here}: unknown decode `{d}`"),
             };
+            let same_as_objectid = match opt_s(&m, "same_as") {
+                None => false,
+                Some("objectid") => true,
+                Some(x) => panic!("catalogue: {here}: same_as `{x}` (only objectid is known)"),
+            };
             let ty = self.ty(&m, &here);
             out.push(format!(
-                "KeySpec {{ key: {}, required: {required}, doc: {}, from: {}, decode_json: {decode_json}, ty: {ty} }}",
+                "KeySpec {{ key: {}, required: {required}, doc: {}, from: {}, decode_json: {decode_json}, same_as_objectid: {same_as_objectid}, ty: {ty} }}",
                 lit(&key),
                 lit(&doc),
                 opt_lit(opt_s(&m, "from")),
@@ -308,10 +313,17 @@ impl<'a> Gen<'a> {
             };
             let edulevel = e.get("edulevel").map_or(0, |v| v.as_u64().expect("edulevel"));
             let other = self.keys(e["other"].as_array().expect("other must be a list"), &what);
+            let record_status = opt_s(&e, "record_status").map_or("None".into(), |v| {
+                assert!(
+                    obj(&self.cat["valuesets"], "valuesets").contains_key(v),
+                    "catalogue: {what}: unknown valueset `{v}`"
+                );
+                format!("Some(&VALUES_{})", upper(v))
+            });
             let sym = format!("EVENT_{}_{}", upper(family), upper(&name));
             writeln!(
                 self.out,
-                "pub static {sym}: EventDef = EventDef {{ family: &FAMILY_{}, name: {}, crud: {crud}, edulevel: {edulevel}, title: {}, trigger: {}, description: {}, other: {other} }};",
+                "pub static {sym}: EventDef = EventDef {{ family: &FAMILY_{}, name: {}, crud: {crud}, edulevel: {edulevel}, title: {}, trigger: {}, description: {}, other: {other}, record_status: {record_status} }};",
                 upper(family),
                 lit(&name),
                 lit(s(&e, "title", &what)),

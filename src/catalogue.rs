@@ -203,6 +203,8 @@ pub struct KeySpec {
     pub from: Option<&'static str>,
     /// The record property holds JSON text that is decoded into the value.
     pub decode_json: bool,
+    /// The value must equal the event's objectid (a write task's job is its object).
+    pub same_as_objectid: bool,
     pub ty: Type,
 }
 
@@ -262,6 +264,9 @@ pub struct EventDef {
     /// Template for `get_description()`: `{userid}`, `{objectid}`, `{component}`, `{other.key}`…
     pub description: &'static str,
     pub other: &'static [KeySpec],
+    /// The `status` a record must have for a factory to make this event from it
+    /// (a job is COMPLETED when archive_job_completed is triggered, …).
+    pub record_status: Option<&'static ValueSet>,
 }
 
 impl PartialEq for EventDef {

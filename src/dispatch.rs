@@ -92,6 +92,8 @@ pub enum Outcome {
 pub struct Leftovers<E, C> {
     pub events: Vec<E>,
     pub callbacks: Vec<C>,
+    /// The sink that stopped being active (its events go when its last handle goes).
+    pub sink: Option<Rc<Sink<E>>>,
 }
 
 /// Per-request trigger state.
@@ -144,26 +146,33 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
         self.observers.len()
     }
 
-    /// Starts redirection into a new sink; the previous sink stops receiving.
-    pub fn redirect(&mut self) -> Rc<Sink<E>> {
-        if let Some(old) = self.active.take() {
-            old.open.set(false);
-        }
+    /// Starts redirection into a new sink; the previous sink stops receiving and is
+    /// returned (second) for the caller to drop.
+    pub fn redirect(&mut self) -> (Rc<Sink<E>>, Option<Rc<Sink<E>>>) {
+        let old = self.stop();
         let sink = Rc::new(Sink::new());
         self.active = Some(Rc::clone(&sink));
-        sink
+        (sink, old)
+    }
+
+    fn stop(&mut self) -> Option<Rc<Sink<E>>> {
+        let old = self.active.take();
+        if let Some(old) = &old {
+            old.open.set(false);
+        }
+        old
     }
 
     pub fn is_redirecting(&self) -> bool {
         self.active.is_some()
     }
 
-    /// `close()` on any sink stops redirection (Moodle's semantics); its events stay readable.
-    pub fn close(&mut self, sink: &Sink<E>) {
+    /// `close()` on any sink stops redirection (Moodle's semantics); its events stay
+    /// readable. Returns the sink that was active, for the caller to drop.
+    #[must_use]
+    pub fn close(&mut self, sink: &Sink<E>) -> Option<Rc<Sink<E>>> {
         sink.open.set(false);
-        if let Some(old) = self.active.take() {
-            old.open.set(false);
-        }
+        self.stop()
     }
 
     /// Triggers `event` named `eventname` (with leading backslash).
@@ -221,11 +230,9 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
         let mut left = Leftovers {
             events: Vec::new(),
             callbacks: Vec::new(),
+            sink: self.stop(),
         };
         left.callbacks.extend(self.observers.drain(..).map(|o| o.callback));
-        if let Some(sink) = self.active.take() {
-            sink.open.set(false);
-        }
         left.events.extend(self.queue.drain(..).map(|(e, _)| e));
         if let Some((e, cbs)) = self.current.take() {
             left.events.push(e);
@@ -298,9 +305,14 @@ mod tests {
     fn one_sink_at_a_time_and_close_stops_redirection() {
         let mut d = D::default();
         d.observe("*", "obs", 0);
-        let s1 = d.redirect();
+        let (s1, none) = d.redirect();
+        assert!(none.is_none());
         assert_eq!(d.trigger("a", "\\x_y\\event\\a_b"), Outcome::Captured);
-        let s2 = d.redirect();
+        let (s2, old) = d.redirect();
+        assert!(
+            Rc::ptr_eq(&old.unwrap(), &s1),
+            "the replaced sink comes back for dropping"
+        );
         assert!(!s1.is_open() && s2.is_open());
         assert_eq!(d.trigger("b", "\\x_y\\event\\a_b"), Outcome::Captured);
         assert_eq!((s1.events(), s2.events()), (vec!["a"], vec!["b"]));
@@ -308,7 +320,8 @@ mod tests {
         let _ = s2.clear();
         assert!(s2.is_empty() && d.is_redirecting());
         // close() on the old sink stops redirection too.
-        d.close(&s1);
+        let active = d.close(&s1);
+        assert!(Rc::ptr_eq(&active.unwrap(), &s2));
         assert!(!d.is_redirecting() && !s2.is_open());
         assert_eq!(d.trigger("c", "\\x_y\\event\\a_b"), Outcome::Dispatch);
         assert_eq!(s1.events(), vec!["a"]);
@@ -340,7 +353,7 @@ mod tests {
         let mut sink = None;
         let calls = drain(&d, |d, _, ev| {
             if ev == "e" {
-                let s = d.borrow_mut().redirect();
+                let (s, _) = d.borrow_mut().redirect();
                 assert_eq!(d.borrow_mut().trigger("inner", "\\x_y\\event\\a_b"), Outcome::Captured);
                 sink = Some(s);
             }

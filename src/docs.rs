@@ -11,7 +11,8 @@ pub const README_END: &str = "<!-- catalogue:end -->";
 fn key_line(k: &KeySpec) -> String {
     let opt = if k.required { "" } else { "?" };
     let from = k.from.map(|f| format!(" (from `{f}`)")).unwrap_or_default();
-    format!("`{}{opt}`: {}{from}", k.key, k.ty.summary())
+    let same = if k.same_as_objectid { ", equal to objectid" } else { "" };
+    format!("`{}{opt}`: {}{same}{from}", k.key, k.ty.summary())
 }
 
 /// The catalogue as Markdown: one table per family.
@@ -37,7 +38,12 @@ pub fn catalogue_markdown() -> String {
             out,
             "| `{}`<br>{} | {} | {} | {} |",
             e.class_pattern(),
-            e.trigger,
+            match e.record_status {
+                Some(set) if set.entries.len() == 1 =>
+                    format!("{} The record's status must be {}.", e.trigger, set.describe()),
+                Some(set) => format!("{} The record's status must be one of {}.", e.trigger, set.describe()),
+                None => e.trigger.to_string(),
+            },
             e.crud.letter(),
             e.objecttable().unwrap_or("—"),
             if other.is_empty() {

@@ -72,6 +72,10 @@ pub enum Rule {
     SnapshotId { expected: i64, got: i64 },
     #[error("the record belongs to {got}, not to this event's component {expected}")]
     RecordMismatch { expected: String, got: String },
+    #[error("must be the event's objectid {objectid}, got {got}")]
+    NotObjectid { objectid: i64, got: i64 },
+    #[error("comes from the record's {column}, so it must not be passed")]
+    Derived { column: &'static str },
     #[error("{method}() cannot make this event; use {right}()")]
     WrongFactory { method: &'static str, right: &'static str },
     #[error("Event properties must not be modified.")]

@@ -3,6 +3,7 @@
 
 use crate::catalogue::{EventName, Factory, KeySpec};
 use crate::error::{Result, Rule, ValidationError};
+use crate::value::{canonical_int, Kind, Value};
 
 /// The factory used must be the event family's.
 pub fn check_factory(ev: &EventName, used: Factory) -> Result<()> {
@@ -45,6 +46,29 @@ pub fn check_record_component(ev: &EventName, got: Option<&[u8]>) -> Result<()> 
             ))
         }
         None => Err(ValidationError::new(&*ev.eventname, field, Rule::Required)),
+    }
+}
+
+/// A record's `status` must be one the event allows (a job is COMPLETED when
+/// archive_job_completed is triggered). `status` is the record's value, None when absent.
+pub fn check_record_status<V: Value + ?Sized>(ev: &EventName, status: Option<&V>) -> Result<()> {
+    let Some(set) = ev.def.record_status else { return Ok(()) };
+    let err = |rule| ValidationError::new(&*ev.eventname, "status", rule);
+    let got = match status.map(|v| v.kind()) {
+        None | Some(Kind::Null) => return Err(err(Rule::Required)),
+        Some(Kind::Int(i)) => Some(i),
+        Some(Kind::Str(s)) => canonical_int(s),
+        Some(_) => None,
+    };
+    match got {
+        Some(i) if set.contains(i) => Ok(()),
+        Some(i) => Err(err(Rule::NotInSet {
+            allowed: set.describe(),
+            got: i,
+        })),
+        None => Err(err(Rule::Invalid {
+            expected: "an integer status".into(),
+        })),
     }
 }
 
@@ -93,5 +117,21 @@ mod tests {
             .map(|k| k.key)
             .collect();
         assert_eq!(keys, ["jobid", "progress", "status"]);
+    }
+
+    #[test]
+    fn record_status_must_fit_the_event() {
+        use serde_json::json;
+        let ev = resolve("\\archivingmod_quiz\\event\\task_completed").unwrap();
+        assert!(check_record_status(&ev, Some(&json!("220"))).is_ok());
+        let e = check_record_status(&ev, Some(&json!(100))).unwrap_err();
+        assert_eq!(e.field, "status");
+        assert!(e.to_string().ends_with("must be one of 220 (FINISHED); got 100"), "{e}");
+        assert_eq!(
+            check_record_status(&ev, None::<&serde_json::Value>).unwrap_err().rule,
+            Rule::Required
+        );
+        let created = resolve("\\archivingmod_quiz\\event\\task_created").unwrap();
+        assert!(check_record_status(&created, None::<&serde_json::Value>).is_ok());
     }
 }

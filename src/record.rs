@@ -36,13 +36,13 @@ pub enum Field<'a, V> {
     Other(Option<&'a V>),
 }
 
+/// Moodle's trigger states: `triggered` is set before the event goes anywhere,
+/// `dispatched` once it was handed over (to the sink, or to observers once they ran).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum State {
     #[default]
     Created,
-    /// Triggered into a sink.
-    Captured,
-    /// Triggered and handed to observers.
+    Triggered,
     Dispatched,
 }
 
@@ -107,13 +107,20 @@ impl<V> Record<V> {
         self.state == State::Dispatched
     }
 
-    /// Marks the event triggered; `captured` when a sink takes it instead of observers.
-    pub fn mark_triggered(&mut self, captured: bool) -> Result<()> {
+    /// Marks the event triggered; an event is triggered once.
+    pub fn mark_triggered(&mut self) -> Result<()> {
         if self.is_triggered() {
             return Err(self.err("trigger", Rule::TriggeredTwice));
         }
-        self.state = if captured { State::Captured } else { State::Dispatched };
+        self.state = State::Triggered;
         Ok(())
+    }
+
+    /// Marks a triggered event handed over.
+    pub fn mark_dispatched(&mut self) {
+        if self.state == State::Triggered {
+            self.state = State::Dispatched;
+        }
     }
 
     /// Checks that a snapshot of `table` with record id `id` may be added.
@@ -286,9 +293,11 @@ mod tests {
             r.check_snapshot("local_archiving_job", Some(9)).unwrap_err().rule,
             Rule::SnapshotId { .. }
         ));
-        r.mark_triggered(true).unwrap();
+        r.mark_triggered().unwrap();
         assert!(r.is_triggered() && !r.is_dispatched());
-        let e = r.mark_triggered(false).unwrap_err();
+        r.mark_dispatched();
+        assert!(r.is_dispatched());
+        let e = r.mark_triggered().unwrap_err();
         assert_eq!(
             e.to_string(),
             "\\local_archiving\\event\\archive_job_created: trigger: Can not trigger event twice"
@@ -306,8 +315,8 @@ mod tests {
             t.check_snapshot("local_archiving_job", Some(1)).unwrap_err().rule,
             Rule::NoSnapshots
         );
-        t.mark_triggered(false).unwrap();
-        assert!(t.is_dispatched());
+        t.mark_dispatched();
+        assert!(!t.is_dispatched(), "only a triggered event is dispatched");
     }
 
     #[test]

@@ -488,9 +488,15 @@ impl Walker<'_> {
     }
 }
 
-/// Validates `other` against the event's schema. Returns the canonical-int fix-ups to
-/// apply (usually none). `other` may be absent or null only when no key is required.
-pub fn validate_other<V: Value + ?Sized>(ev: &EventName, other: Option<&V>, limits: Limits) -> Result<Vec<Fixup>> {
+/// Validates `other` against the event's schema (and, for keys that must equal it, the
+/// event's `objectid`). Returns the canonical-int fix-ups to apply (usually none).
+/// `other` may be absent or null only when no key is required.
+pub fn validate_other<V: Value + ?Sized>(
+    ev: &EventName,
+    other: Option<&V>,
+    objectid: Option<i64>,
+    limits: Limits,
+) -> Result<Vec<Fixup>> {
     let mut w = Walker {
         ev,
         limits,
@@ -530,6 +536,18 @@ pub fn validate_other<V: Value + ?Sized>(ev: &EventName, other: Option<&V>, limi
     })?;
     // A null optional key is "not given"; every other value is checked whole.
     w.check_fields(&top, schema, other, 0)?;
+    for spec in schema.iter().filter(|k| k.same_as_objectid) {
+        let got = match other.get(spec.key).map(|v| v.kind()) {
+            Some(Kind::Int(i)) => Some(i),
+            Some(Kind::Str(s)) => canonical_int(s),
+            _ => None,
+        };
+        if let (Some(got), Some(objectid)) = (got, objectid) {
+            if got != objectid {
+                return Err(w.err(&Path::Field(&top, spec.key), Rule::NotObjectid { objectid, got }));
+            }
+        }
+    }
     Ok(w.fixups)
 }
 
@@ -544,7 +562,7 @@ mod tests {
     }
 
     fn other_err(name: &str, other: J) -> ValidationError {
-        validate_other(&ev(name), Some(&other), Limits::default()).unwrap_err()
+        validate_other(&ev(name), Some(&other), None, Limits::default()).unwrap_err()
     }
 
     const FAILED: &str = "\\local_archiving\\event\\archive_job_failed";
@@ -573,18 +591,22 @@ mod tests {
         let fx = validate_other(
             &ev(FAILED),
             Some(&json!({"cause": "disk full", "status": 240})),
+            None,
             Limits::default(),
         );
         assert_eq!(fx, Ok(vec![]));
         let task = json!({"jobid": 3, "activity": {"cmid": 5, "modname": "quiz", "instanceid": 9, "name": "Q1"},
                           "settings": {"attempts": [1, 2], "paper": "A4", "x": null}});
-        assert_eq!(validate_other(&ev(TASK), Some(&task), Limits::default()), Ok(vec![]));
+        assert_eq!(
+            validate_other(&ev(TASK), Some(&task), None, Limits::default()),
+            Ok(vec![])
+        );
     }
 
     #[test]
     fn normalises_canonical_int_strings_in_other() {
         let task = json!({"jobid": "3", "activity": {"cmid": "5", "modname": "quiz", "instanceid": 9}, "settings": []});
-        let fx = validate_other(&ev(TASK), Some(&task), Limits::default()).unwrap();
+        let fx = validate_other(&ev(TASK), Some(&task), None, Limits::default()).unwrap();
         assert_eq!(
             fx,
             vec![
@@ -706,7 +728,7 @@ mod tests {
 
     #[test]
     fn other_must_be_an_array_and_required_keys_need_it() {
-        let e = validate_other(&ev(FAILED), None::<&J>, Limits::default()).unwrap_err();
+        let e = validate_other(&ev(FAILED), None::<&J>, None, Limits::default()).unwrap_err();
         assert_eq!(e.field, "other.cause");
         let e = other_err(FAILED, json!("cause"));
         assert_eq!(
@@ -720,8 +742,23 @@ mod tests {
             )
         );
         let done = ev("\\local_archiving\\event\\archive_job_completed");
-        assert_eq!(validate_other(&done, None::<&J>, Limits::default()), Ok(vec![]));
-        assert_eq!(validate_other(&done, Some(&J::Null), Limits::default()), Ok(vec![]));
+        assert_eq!(validate_other(&done, None::<&J>, None, Limits::default()), Ok(vec![]));
+        assert_eq!(
+            validate_other(&done, Some(&J::Null), None, Limits::default()),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn write_task_jobid_is_its_objectid() {
+        let w = ev("\\archivingstore_s3\\event\\write_task_failed");
+        let other = json!({"jobid": "12", "cause": "x"});
+        assert!(validate_other(&w, Some(&other), Some(12), Limits::default()).is_ok());
+        let e = validate_other(&w, Some(&other), Some(13), Limits::default()).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.rule),
+            ("other.jobid", Rule::NotObjectid { objectid: 13, got: 12 })
+        );
     }
 
     #[test]

@@ -82,7 +82,7 @@ namespace moodle_events {
         public function get_data(): array {}
 
         /**
-         * Reads a data field; null for anything else.
+         * Reads a data field; anything else is PHP's "Undefined property" warning and null.
          */
         public function __get(string $name): mixed {}
 
@@ -104,6 +104,11 @@ namespace moodle_events {
          * @throws validation_exception
          */
         public function __unset(string $name): void {}
+
+        /**
+         * What var_dump() and print_r() show: get_data() plus 'triggered' and 'dispatched'.
+         */
+        public function __debugInfo(): array {}
 
         /**
          * The event's human name, e.g. "Archive job failed".
@@ -128,20 +133,22 @@ namespace moodle_events {
         public function is_triggered(): bool {}
 
         /**
-         * Whether the event went to observers (not to a sink).
+         * Whether the event was handed over: to the sink at once, to observers once they
+         * ran (as Moodle's `dispatched`).
          */
         public function is_dispatched(): bool {}
 
         /**
-         * Adds the record of the event's objecttable whose id is the objectid; secret-named
-         * columns are left out of the stored copy.
+         * Adds a copy of the record of the event's objecttable whose id is the objectid: its
+         * public columns less secret-named ones (a column holding an object is refused).
          *
-         * @throws validation_exception for another table, another id, or after trigger().
+         * @throws validation_exception for another table, another id, an object column, or
+         *     after trigger().
          */
         public function add_record_snapshot(string $table, object $record): void {}
 
         /**
-         * The snapshot added for that table and id, or null.
+         * A copy of the snapshot added for that table and id (as Moodle returns a clone), or null.
          */
         public function get_record_snapshot(string $table, int $id): ?object {}
 

@@ -1,5 +1,7 @@
 //! `moodle_events\event`: converts PHP arguments for the core (catalogue, validation,
-//! record), holds the record, and converts it back. Arrays stay PHP arrays.
+//! factory rules, record), holds the record, and converts it back. Arrays stay PHP
+//! arrays; what the event keeps is detached from the caller (no PHP references, record
+//! snapshots copied), so nothing can change it after validation.
 
 use super::exception::throw;
 use super::zv::{self, deref, read_prop};
@@ -11,8 +13,9 @@ use crate::validate::{self, ContextInfo, CreateInput, Fixup};
 use crate::value::{canonical_int, Key, Kind, Value};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
+use ext_php_rs::error::php_error;
 use ext_php_rs::exception::{PhpException, PhpResult};
-use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::flags::{ClassFlags, ErrorType};
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, ZendObject, Zval};
 use ext_php_rs::zend::{ce, ClassEntry, ExecutorGlobals};
@@ -24,6 +27,15 @@ fn json_serializable() -> &'static ClassEntry {
 fn fail(ev: &str, field: &str, rule: Rule) -> PhpException {
     throw(ValidationError::new(ev, field, rule))
 }
+
+/// How deep values are detached and checked for objects: past the validator's limit,
+/// which rejects anything deeper.
+fn detach_depth() -> usize {
+    super::limits().max_depth + 2
+}
+
+/// Moodle's `MUST_EXIST` strictness for `context::instance_by_id()`.
+const MUST_EXIST: i64 = 2;
 
 /// A validated archiving event. Made only by the factories; read-only.
 #[php_class]
@@ -58,11 +70,11 @@ impl Event {
     }
 }
 
-/// Sorts the create() data and reads the context, then validates everything.
+/// Reads the context, then validates the header and `other`.
 fn build(ev: EventName, input: &CreateInput<'_, Zval>, other: Option<Zval>) -> PhpResult<Event> {
     let context = context_of(&ev, input)?;
     let header = validate::check_header(&ev, input, context, current_userid()).map_err(throw)?;
-    let fixups = validate::validate_other(&ev, other.as_ref(), super::limits()).map_err(throw)?;
+    let fixups = validate::validate_other(&ev, other.as_ref(), header.objectid, super::limits()).map_err(throw)?;
     let other = match other {
         Some(mut o) if !fixups.is_empty() => {
             apply_fixups(&mut o, &fixups);
@@ -110,9 +122,10 @@ fn apply_fixups(other: &mut Zval, fixups: &[Fixup]) {
     }
 }
 
+/// `$USER->id` when Moodle's global user exists, else 0.
 fn current_userid() -> i64 {
     let Some(user) = zv::global("USER") else { return 0 };
-    let Some(id) = user.object().and_then(|u| read_prop(u, "id")) else {
+    let Some(id) = user.object().and_then(|u| read_prop(u, "id").ok().flatten()) else {
         return 0;
     };
     match id.kind() {
@@ -149,7 +162,7 @@ fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option
             let id = validate::int_field(ev, "contextid", Some(id))
                 .map_err(throw)?
                 .unwrap_or_default();
-            Ok(Some(context_by_id(ev, id)))
+            context_by_id(ev, id).map(Some)
         }
         (None, None) => Ok(None),
     }
@@ -158,22 +171,19 @@ fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option
 /// id, contextlevel, instanceid (and the course, when the object can tell) of a Moodle
 /// context object.
 fn context_from_object(ev: &EventName, obj: &ZendObject) -> PhpResult<ContextInfo> {
-    let int = |name: &str, field: &str| -> PhpResult<Option<i64>> {
-        let v = read_prop(obj, name);
+    let int = |o: &ZendObject, name: &str, field: &str| -> PhpResult<Option<i64>> {
+        let v = read_prop(o, name)?;
         validate::int_field(ev, field, v.as_ref()).map_err(throw)
     };
-    let id = int("id", "context.id")?.ok_or_else(|| fail(&ev.eventname, "context.id", Rule::Required))?;
-    let level = int("contextlevel", "context.contextlevel")?;
-    let instanceid = int("instanceid", "context.instanceid")?;
+    let id = int(obj, "id", "context.id")?.ok_or_else(|| fail(&ev.eventname, "context.id", Rule::Required))?;
+    let level = int(obj, "contextlevel", "context.contextlevel")?;
+    let instanceid = int(obj, "instanceid", "context.instanceid")?;
     let mut courseid = None;
     if zv::has_method(obj, "get_course_context") {
-        if let Ok(course) = obj.try_call_method("get_course_context", vec![&false]) {
-            if ExecutorGlobals::take_exception().is_none() {
-                courseid = course
-                    .object()
-                    .and_then(|c| read_prop(c, "instanceid"))
-                    .and_then(|v| v.long());
-            }
+        let course = obj.try_call_method("get_course_context", vec![&false]);
+        ExecutorGlobals::throw_if_exception()?;
+        if let Some(c) = course.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
+            courseid = int(c, "instanceid", "context.courseid")?;
         }
     }
     Ok(ContextInfo {
@@ -184,9 +194,9 @@ fn context_from_object(ev: &EventName, obj: &ZendObject) -> PhpResult<ContextInf
     })
 }
 
-/// Inside Moodle (its context class already loaded), a contextid is looked up for its
-/// level and instance; elsewhere only the id is known.
-fn context_by_id(ev: &EventName, id: i64) -> ContextInfo {
+/// Inside Moodle (its context class already loaded), a contextid is looked up like
+/// Moodle does (`MUST_EXIST`); elsewhere only the id is known.
+fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
     let bare = ContextInfo {
         id,
         ..ContextInfo::default()
@@ -195,53 +205,54 @@ fn context_by_id(ev: &EventName, id: i64) -> ContextInfo {
         .into_iter()
         .find(|c| zv::loaded_class(c).is_some())
     else {
-        return bare;
+        return Ok(bare);
     };
     if id <= 0 {
-        return bare;
+        return Ok(bare);
     }
     let callable = zv::string(&format!("{class}::instance_by_id"));
-    // IGNORE_MISSING = 0: an unknown id keeps the bare context.
-    let found = callable.try_call(vec![&id, &0i64]);
-    if ExecutorGlobals::take_exception().is_some() {
-        return bare;
-    }
+    let found = callable.try_call(vec![&id, &MUST_EXIST]);
+    ExecutorGlobals::throw_if_exception()?;
     match found.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
-        Some(obj) => context_from_object(ev, obj).unwrap_or(bare),
-        None => bare,
+        Some(obj) => context_from_object(ev, obj),
+        None => Ok(bare),
     }
 }
 
-/// Strips secret-named properties from a record before it becomes a snapshot (a task
-/// row carries its web service token). A record without any is kept as it is.
-fn snapshot_of(record: &mut ZendObject) -> Zval {
-    let secret = record.get_properties().ok().is_some_and(|props| {
-        zv::ht_for_each(props, |k, _| match k {
-            Key::Str(name) if validate::is_secret_key(name) => Err(()),
-            _ => Ok(()),
-        })
-        .is_err()
-    });
-    if !secret {
-        let mut z = Zval::new();
-        z.set_object(record);
-        return z;
-    }
-    let mut clean = ZendObject::new_stdclass();
+/// A snapshot: a stdClass copy of the record's public columns, without secret-named ones
+/// (a task row carries its web service token) and detached from the caller. A column
+/// holding an object is refused: a database row has none, and none may tie the event
+/// into a reference cycle.
+fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
+    let mut copy = ZendObject::new_stdclass();
+    let depth = detach_depth();
     if let Ok(props) = record.get_properties() {
-        let _ = zv::ht_for_each(props, |k, v| -> Result<(), ()> {
-            if let Key::Str(name) = k {
-                if !validate::is_secret_key(name) {
-                    let _ = clean.set_property(&String::from_utf8_lossy(name), v.shallow_clone());
-                }
+        let bad = zv::ht_for_each(props, |k, v| {
+            let name = match k {
+                Key::Int(i) => i.to_string(),
+                Key::Str([0, ..]) => return Ok(()), // private or protected: not a column
+                Key::Str(s) if validate::is_secret_key(s) => return Ok(()),
+                Key::Str(s) => String::from_utf8_lossy(s).into_owned(),
+            };
+            if zv::holds_object(v, depth) {
+                return Err(name);
             }
+            let _ = copy.set_property(&name, zv::detach(v, depth));
             Ok(())
         });
+        if let Err(name) = bad {
+            return Err(fail(
+                &ev.eventname,
+                &format!("snapshot.{name}"),
+                Rule::NotJsonCompatible { got: "object" },
+            ));
+        }
     }
-    clean.into_zval(false).unwrap_or_default()
+    Ok(copy.into_zval(false)?)
 }
 
 /// What a factory read from its record.
+#[derive(Default)]
 struct FromRecord {
     objectid: Option<Zval>,
     contextid: Option<Zval>,
@@ -260,27 +271,20 @@ fn create_from(
     let ev = super::resolve(eventname)?;
     factory::check_factory(&ev, used).map_err(throw)?;
     if let Some(field) = ev.def.family.record_component_field {
-        let got = read_prop(record, field);
+        let got = read_prop(record, field)?;
         let bytes = got
             .as_ref()
             .and_then(|g| if let Kind::Str(b) = g.kind() { Some(b) } else { None });
         factory::check_record_component(&ev, bytes).map_err(throw)?;
     }
-    // The other keys the record provides; the caller's win over them.
     let mut derived = ZendHashTable::new();
-    let mut from = FromRecord {
-        objectid: None,
-        contextid: None,
-        context: None,
-        relateduserid: None,
-        courseid: None,
-        snapshot: None,
-    };
+    let mut from = FromRecord::default();
     if used == Factory::Event {
         forwarded(&ev, record, &mut derived, &mut from)?;
     } else {
+        factory::check_record_status(&ev, read_prop(record, "status")?.as_ref()).map_err(throw)?;
         for spec in factory::derived_keys(&ev) {
-            let Some(v) = spec.from.and_then(|f| read_prop(record, f)) else {
+            let Some(v) = spec.from.map(|f| read_prop(record, f)).transpose()?.flatten() else {
                 continue;
             };
             if v.kind() == Kind::Null {
@@ -293,14 +297,14 @@ fn create_from(
             };
             let _ = derived.insert(spec.key, v);
         }
-        from.objectid = read_prop(record, "id");
-        from.contextid = read_prop(record, "contextid");
+        from.objectid = read_prop(record, "id")?;
+        from.contextid = read_prop(record, "contextid")?;
         if used != Factory::File {
-            from.relateduserid = read_prop(record, "userid");
+            from.relateduserid = read_prop(record, "userid")?;
         }
-        from.snapshot = Some(snapshot_of(record));
+        from.snapshot = Some(snapshot_copy(&ev, record)?);
     }
-    let other = merge_other(&ev, &derived, caller);
+    let other = merge_other(&ev, &derived, caller)?;
     if from.contextid.as_ref().is_none_or(|c| c.kind() == Kind::Null) && from.context.is_none() {
         return Err(fail(&ev.eventname, "contextid", Rule::Required));
     }
@@ -324,32 +328,45 @@ fn create_from(
     Ok(event)
 }
 
-/// `other` in schema order: the caller's value, else the record's; then any key the
-/// schema does not know (which validation reports). Null when the event has no keys and
-/// none was given, as in Moodle.
-fn merge_other(ev: &EventName, derived: &ZendHashTable, caller: Option<&ZendHashTable>) -> Option<Zval> {
+/// `other` in schema order: the record's value, else the caller's; then any key the schema
+/// does not know (which validation reports). A key the record provides cannot be passed:
+/// the record is the truth. Null when nothing was given, as in Moodle.
+fn merge_other(ev: &EventName, derived: &ZendHashTable, caller: Option<&ZendHashTable>) -> PhpResult<Option<Zval>> {
+    let depth = detach_depth();
     let mut other = ZendHashTable::with_capacity(ev.def.other.len() as u32);
     for spec in ev.def.other {
-        let given = caller.and_then(|c| c.get(spec.key)).or_else(|| derived.get(spec.key));
-        if let Some(v) = given.and_then(deref) {
-            let _ = other.insert(spec.key, v.shallow_clone());
+        let mine = derived.get(spec.key).and_then(deref);
+        let theirs = caller.and_then(|c| c.get(spec.key)).and_then(deref);
+        if mine.is_some() && theirs.is_some() {
+            let column = spec.from.unwrap_or("forwarded event");
+            return Err(fail(
+                &ev.eventname,
+                &format!("other.{}", spec.key),
+                Rule::Derived { column },
+            ));
+        }
+        if let Some(v) = mine.or(theirs) {
+            let _ = other.insert(spec.key, zv::detach(v, depth));
         }
     }
     if let Some(caller) = caller {
-        let _ = zv::ht_for_each(caller, |k, v| -> Result<(), ()> {
-            let _ = match k {
-                Key::Int(i) => other.insert_at_index(i, v.shallow_clone()),
+        let _ = zv::ht_for_each(caller, |k, v| {
+            let v = zv::detach(v, depth);
+            match k {
+                Key::Int(i) => other.insert_at_index(i, v),
                 Key::Str(s) if ev.def.other.iter().any(|spec| spec.key.as_bytes() == s) => Ok(()),
-                Key::Str(s) => other.insert(String::from_utf8_lossy(s).as_ref(), v.shallow_clone()),
-            };
-            Ok(())
+                Key::Str(s) => other.insert(String::from_utf8_lossy(s).as_ref(), v),
+            }
         });
     }
-    (!(other.is_empty() && ev.def.other.is_empty())).then(|| other.into_zval(false).unwrap_or_default())
+    Ok((!other.is_empty()).then(|| other.into_zval(false).unwrap_or_default()))
 }
 
 fn decode_json(ev: &EventName, key: &str, v: &Zval) -> PhpResult<Zval> {
-    let bad = || {
+    let Kind::Str(text) = v.kind() else {
+        return Ok(v.shallow_clone());
+    };
+    let json: serde_json::Value = serde_json::from_slice(text).map_err(|_| {
         fail(
             &ev.eventname,
             &format!("other.{key}"),
@@ -357,11 +374,7 @@ fn decode_json(ev: &EventName, key: &str, v: &Zval) -> PhpResult<Zval> {
                 expected: "valid JSON text in the record's column".into(),
             },
         )
-    };
-    let Kind::Str(text) = v.kind() else {
-        return Ok(v.shallow_clone());
-    };
-    let json: serde_json::Value = serde_json::from_slice(text).map_err(|_| bad())?;
+    })?;
     Ok(zv::from_json(&json))
 }
 
@@ -390,18 +403,13 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
         let _ = other.insert("eventname", name);
     }
     from.contextid = get("contextid");
-    let context = ContextInfo {
-        id: get("contextid").and_then(|v| v.long()).unwrap_or_default(),
-        level: get("contextlevel").and_then(|v| v.long()),
-        instanceid: get("contextinstanceid").and_then(|v| v.long()),
-        courseid: None,
-    };
+    let level = get("contextlevel").filter(|v| !v.is_null());
     // Keep the forwarded event's context as it was, without a lookup.
-    if context.level.is_some() {
+    if let Some(level) = level {
         let mut ctx = ZendObject::new_stdclass();
-        let _ = ctx.set_property("id", context.id);
-        let _ = ctx.set_property("contextlevel", context.level);
-        let _ = ctx.set_property("instanceid", context.instanceid);
+        let _ = ctx.set_property("id", get("contextid").unwrap_or_default());
+        let _ = ctx.set_property("contextlevel", level);
+        let _ = ctx.set_property("instanceid", get("contextinstanceid").unwrap_or_default());
         from.context = Some(ctx.into_zval(false)?);
         from.contextid = None;
     }
@@ -420,7 +428,7 @@ impl Event {
         let ev = super::resolve(eventname)?;
         let data = zv::array_view(data);
         let input = validate::split_create_data(&ev, &*data).map_err(throw)?;
-        let other = input.other.map(Zval::shallow_clone);
+        let other = input.other.map(|o| zv::detach(o, detach_depth()));
         build(ev, &input, other)
     }
 
@@ -453,8 +461,15 @@ impl Event {
         self.data()
     }
 
+    /// A data field; anything else is PHP's "Undefined property" warning and null.
     pub fn __get(&self, name: &str) -> Zval {
-        self.field_zval(name).unwrap_or_default()
+        self.field_zval(name).unwrap_or_else(|| {
+            php_error(
+                &ErrorType::Warning,
+                &format!("Undefined property: {}::${name}", "moodle_events\\event"),
+            );
+            Zval::null()
+        })
     }
 
     pub fn __isset(&self, name: &str) -> bool {
@@ -469,6 +484,15 @@ impl Event {
     #[allow(unused_variables)]
     pub fn __unset(&self, name: &str) -> PhpResult<()> {
         Err(fail(self.eventname(), name, Rule::Modified))
+    }
+
+    /// What var_dump() and print_r() show: the data and the trigger state.
+    #[php(name = "__debugInfo")]
+    pub fn debug_info(&self) -> ZBox<ZendHashTable> {
+        let mut ht = self.data();
+        let _ = ht.insert("triggered", self.rec.is_triggered());
+        let _ = ht.insert("dispatched", self.rec.is_dispatched());
+        ht
     }
 
     pub fn get_name(&self) -> &'static str {
@@ -492,16 +516,20 @@ impl Event {
     }
 
     pub fn add_record_snapshot(&mut self, table: &str, record: &mut ZendObject) -> PhpResult<()> {
-        let id = read_prop(record, "id");
+        let id = read_prop(record, "id")?;
         let id = validate::int_field(&self.rec.name, "snapshot.id", id.as_ref()).map_err(throw)?;
         let id = self.rec.check_snapshot(table, id).map_err(throw)?;
-        let snapshot = snapshot_of(record);
+        let snapshot = snapshot_copy(&self.rec.name, record)?;
         self.rec.put_snapshot(id, snapshot);
         Ok(())
     }
 
-    pub fn get_record_snapshot(&self, table: &str, id: i64) -> Option<zv::AnyObject> {
-        self.rec.snapshot(table, id).map(|s| zv::AnyObject(s.shallow_clone()))
+    /// A copy of the snapshot (changing it changes nothing in the event), or null.
+    pub fn get_record_snapshot(&self, table: &str, id: i64) -> PhpResult<Option<zv::AnyObject>> {
+        let Some(stored) = self.rec.snapshot(table, id).and_then(Zval::object) else {
+            return Ok(None);
+        };
+        Ok(Some(zv::AnyObject(snapshot_copy(&self.rec.name, stored)?)))
     }
 
     #[php(name = "getIterator")]

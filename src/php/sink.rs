@@ -76,7 +76,8 @@ impl Sink {
 
     /// Stops redirection (whichever sink is active); the events stay readable.
     pub fn close(&self) {
-        with(|d| d.close(&self.inner));
+        let stopped = with(|d| d.close(&self.inner));
+        drop(stopped);
     }
 
     /// The first event, or the first of that class name.
@@ -101,9 +102,9 @@ impl Sink {
 
 /// Starts redirecting triggered events into a new sink (stopping any other).
 pub fn redirect_events() -> Sink {
-    Sink {
-        inner: with(Dispatcher::redirect),
-    }
+    let (inner, stopped) = with(Dispatcher::redirect);
+    drop(stopped);
+    Sink { inner }
 }
 
 pub fn is_redirecting() -> bool {
@@ -139,16 +140,27 @@ fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
     drop(left);
 }
 
+/// Triggers: into the active sink, else to the observers. As in Moodle, the event is
+/// `triggered` before it goes anywhere and `dispatched` once it was handed over (at
+/// once to a sink or a queue, after its observers ran otherwise).
 pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
-    let captured = is_redirecting();
-    event.rec.mark_triggered(captured).map_err(throw)?;
-    let name = std::rc::Rc::clone(&event.rec.name.eventname);
-    let handle = event.into_zval(false)?;
-    let outcome = with(|d| d.trigger(handle, &name));
-    if outcome == Outcome::Dispatch {
-        deliver()?;
+    event.rec.mark_triggered().map_err(throw)?;
+    let name = Rc::clone(&event.rec.name.eventname);
+    let mut handle = event.into_zval(false)?;
+    let outcome = with(|d| d.trigger(handle.shallow_clone(), &name));
+    let delivered = if outcome == Outcome::Dispatch {
+        deliver()
+    } else {
+        Ok(())
+    };
+    // Through the handle, not `event`: observers may have used the object meanwhile.
+    if let Some(obj) = handle
+        .object_mut()
+        .and_then(ZendClassObject::<Event>::from_zend_obj_mut)
+    {
+        obj.rec.mark_dispatched();
     }
-    Ok(())
+    delivered
 }
 
 /// Calls observers until everything queued is delivered. A failing observer becomes a
@@ -185,6 +197,17 @@ fn deliver() -> PhpResult<()> {
     }
 }
 
+/// `@file:line` where a closure was defined (ReflectionFunction; failure path only).
+fn closure_origin(closure: &Zval) -> Option<String> {
+    let ce = ext_php_rs::zend::ClassEntry::try_find("ReflectionFunction")?;
+    let reflection = ce.new();
+    reflection.try_call_method("__construct", vec![closure]).ok()?;
+    let file = reflection.try_call_method("getFileName", vec![]).ok()?.string()?;
+    let line = reflection.try_call_method("getStartLine", vec![]).ok()?.long()?;
+    let _ = ExecutorGlobals::take_exception();
+    Some(format!("@{file}:{line}"))
+}
+
 fn describe_exception(ex: &ZendObject) -> String {
     let class = ex.get_class_name().unwrap_or_default();
     let msg = ex
@@ -196,13 +219,13 @@ fn describe_exception(ex: &ZendObject) -> String {
     format!("{class}: {msg}")
 }
 
-/// A readable name: `function`, `Class::method`, or `{closure}`.
+/// A readable name: `function`, `Class::method`, or `{closure}@file:line`.
 fn callable_name(cb: &Zval) -> String {
     if cb
         .object()
         .is_some_and(|o| o.get_class_name().is_ok_and(|n| n == "Closure"))
     {
-        return "{closure}".into();
+        return format!("{{closure}}{}", closure_origin(cb).unwrap_or_default());
     }
     let mut name: *mut ext_php_rs::ffi::zend_string = std::ptr::null_mut();
     // SAFETY: zend_is_callable_ex only reads the callable and writes a new string to `name`,

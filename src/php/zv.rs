@@ -3,6 +3,7 @@
 
 use crate::value::{Key, Kind, Value};
 use ext_php_rs::convert::IntoZval;
+use ext_php_rs::exception::PhpResult;
 use ext_php_rs::ffi::Bucket;
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, ZendObject, ZendStr, Zval};
@@ -20,9 +21,9 @@ pub fn deref(zv: &Zval) -> Option<&Zval> {
     (zv.get_type() != DataType::Undef).then_some(zv)
 }
 
-/// Calls `f(key, value)` for each element of `ht` in order, reading the PHP 8.2 layout
-/// directly (no engine call, no key copy). Values are dereferenced.
-pub fn ht_for_each<'a, E>(
+/// Calls `f(key, slot)` for each element of `ht` in order, reading the PHP 8.2 layout
+/// directly (no engine call, no key copy). Slots are raw: references are not followed.
+pub fn ht_walk_raw<'a, E>(
     ht: &'a ZendHashTable,
     mut f: impl FnMut(Key<'a>, &'a Zval) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -36,9 +37,7 @@ pub fn ht_for_each<'a, E>(
             for i in 0..used {
                 let zv = &*base.add(i);
                 if zv.u1.type_info & 0xff != IS_UNDEF {
-                    if let Some(v) = deref(zv) {
-                        f(Key::Int(i as i64), v)?;
-                    }
+                    f(Key::Int(i as i64), zv)?;
                 }
             }
         } else {
@@ -49,16 +48,79 @@ pub fn ht_for_each<'a, E>(
                 if zv.u1.type_info & 0xff == IS_UNDEF {
                     continue;
                 }
-                let Some(v) = deref(zv) else { continue };
                 if b.key.is_null() {
-                    f(Key::Int(b.h as i64), v)?;
+                    f(Key::Int(b.h as i64), zv)?;
                 } else {
-                    f(Key::Str((*b.key.cast::<ZendStr>()).as_bytes()), v)?;
+                    f(Key::Str((*b.key.cast::<ZendStr>()).as_bytes()), zv)?;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Like [`ht_walk_raw`], with values dereferenced (UNDEF and dangling slots skipped).
+pub fn ht_for_each<'a, E>(
+    ht: &'a ZendHashTable,
+    mut f: impl FnMut(Key<'a>, &'a Zval) -> Result<(), E>,
+) -> Result<(), E> {
+    ht_walk_raw(ht, |k, zv| match deref(zv) {
+        Some(v) => f(k, v),
+        None => Ok(()),
+    })
+}
+
+/// Does `ht` hold a PHP reference anywhere (down to `depth` levels)?
+fn has_refs(ht: &ZendHashTable, depth: usize) -> bool {
+    ht_walk_raw(ht, |_, zv| {
+        let nested = depth > 0
+            && deref(zv)
+                .and_then(Zval::array)
+                .is_some_and(|inner| has_refs(inner, depth - 1));
+        if zv.is_reference() || zv.is_indirect() || nested {
+            Err(())
+        } else {
+            Ok(())
+        }
+    })
+    .is_err()
+}
+
+/// `v` without PHP references: values are read through them, so nobody can change the
+/// copy later through a reference the caller kept. Arrays holding no reference are
+/// shared, not copied (the common case costs one walk). Deeper than `depth` levels the
+/// value is kept as it is (validation rejects such nesting anyway).
+pub fn detach(v: &Zval, depth: usize) -> Zval {
+    let Some(v) = deref(v) else { return Zval::null() };
+    let Some(ht) = v.array() else { return v.shallow_clone() };
+    if depth == 0 || !has_refs(ht, depth) {
+        return v.shallow_clone();
+    }
+    let mut copy = ZendHashTable::with_capacity(ht.len() as u32);
+    let _ = ht_for_each(ht, |k, item| {
+        let item = detach(item, depth - 1);
+        match k {
+            Key::Int(i) => copy.insert_at_index(i, item),
+            Key::Str(s) => copy.insert(String::from_utf8_lossy(s).as_ref(), item),
+        }
+    });
+    copy.into_zval(false).unwrap_or_default()
+}
+
+/// Does `v` hold an object anywhere (down to `depth` levels)?
+pub fn holds_object(v: &Zval, depth: usize) -> bool {
+    match deref(v) {
+        Some(v) if v.object().is_some() => true,
+        Some(v) => v.array().is_some_and(|ht| {
+            depth == 0
+                || ht_for_each(
+                    ht,
+                    |_, item| if holds_object(item, depth - 1) { Err(()) } else { Ok(()) },
+                )
+                .is_err()
+        }),
+        None => false,
+    }
 }
 
 impl Value for Zval {
@@ -125,19 +187,18 @@ pub fn opt_long(i: Option<i64>) -> Zval {
 }
 
 /// A property of an object: from its property table, else through `__get` (Moodle's
-/// context objects expose id, contextlevel and instanceid that way).
-pub fn read_prop(obj: &ZendObject, name: &str) -> Option<Zval> {
+/// context objects expose id, contextlevel and instanceid that way). An exception thrown
+/// by `__get` is passed on.
+pub fn read_prop(obj: &ZendObject, name: &str) -> PhpResult<Option<Zval>> {
     if let Some(v) = obj.get_properties().ok().and_then(|t| t.get(name)).and_then(deref) {
-        return Some(v.shallow_clone());
+        return Ok(Some(v.shallow_clone()));
     }
     if has_method(obj, "__get") {
-        let v = obj.try_call_method("__get", vec![&name]).ok()?;
-        if ExecutorGlobals::take_exception().is_some() {
-            return None;
-        }
-        return (!v.is_null()).then_some(v);
+        let v = obj.try_call_method("__get", vec![&name]);
+        ExecutorGlobals::throw_if_exception()?;
+        return Ok(v.ok().filter(|v| !v.is_null()));
     }
-    None
+    Ok(None)
 }
 
 pub fn has_method(obj: &ZendObject, name: &str) -> bool {

@@ -30,7 +30,7 @@ final class EventsTest extends TestCase {
                 $record = fixtures::job_for($name);
                 return [event::create_from_job($class, $record, $other), $record];
             case 'create_from_task':
-                $record = fixtures::task($plugin);
+                $record = fixtures::task_for($name, $plugin);
                 return [event::create_from_task($class, $record, $other), $record];
             case 'create_from_file':
                 $record = fixtures::file($plugin);
@@ -123,6 +123,32 @@ final class EventsTest extends TestCase {
         $this->assertFalse($event->is_dispatched());
     }
 
+    public function test_var_dump_shows_the_data(): void {
+        $event = event::create('\local_archiving\event\archive_job_failed',
+            ['objectid' => 12, 'contextid' => 1, 'other' => ['cause' => 'disk full']]);
+        $dump = print_r($event, true);
+        $this->assertStringContainsString('[objectid] => 12', $dump);
+        $this->assertStringContainsString('[cause] => disk full', $dump);
+        $this->assertStringContainsString('[triggered] =>', $dump);
+    }
+
+    public function test_an_unknown_property_warns_like_php(): void {
+        $event = event::create('\local_archiving\event\archive_job_completed', ['objectid' => 1, 'contextid' => 1]);
+        $warnings = [];
+        set_error_handler(function (int $no, string $msg) use (&$warnings) {
+            $warnings[] = [$no, $msg];
+            return true;
+        });
+        try {
+            $value = $event->nope;
+        } finally {
+            restore_error_handler();
+        }
+        $this->assertNull($value);
+        $this->assertSame(E_WARNING, $warnings[0][0]);
+        $this->assertStringEndsWith('Undefined property: moodle_events\event::$nope', $warnings[0][1]);
+    }
+
     public function test_static_info_and_definition(): void {
         $class = '\archivingstore_s3\event\read_task_completed';
         $this->assertSame(['eventname' => $class, 'component' => 'archivingstore_s3', 'target' => 'read_task',
@@ -203,16 +229,47 @@ final class EventsTest extends TestCase {
         }
     }
 
-    public function test_snapshots(): void {
+    public function test_snapshots_are_detached_copies(): void {
         $event = event::create('\local_archiving\event\archive_job_created', ['objectid' => 12, 'contextid' => 1]);
-        $job = fixtures::job();
+        $job = fixtures::job(['wstoken' => 'abc123']);
         $event->add_record_snapshot('local_archiving_job', $job);
-        $this->assertSame($job, $event->get_record_snapshot('local_archiving_job', 12), 'the same record');
+        $snapshot = $event->get_record_snapshot('local_archiving_job', 12);
+        $this->assertInstanceOf(\stdClass::class, $snapshot);
+        $this->assertEquals((object)array_diff_key((array)$job, ['wstoken' => 1]), $snapshot, 'the columns, less secrets');
+        // Neither the caller's record nor a returned copy can change the stored snapshot.
+        $job->id = '99';
+        $job->password = 'hunter2';
+        $snapshot->status = 'changed';
+        $again = $event->get_record_snapshot('local_archiving_job', 12);
+        $this->assertSame('12', $again->id);
+        $this->assertSame('30', $again->status);
+        $this->assertFalse(property_exists($again, 'password'));
+        $this->assertNotSame($snapshot, $again, 'each read is a copy, as Moodle returns a clone');
         $this->assertNull($event->get_record_snapshot('user', 12));
+        $this->assertNull($event->get_record_snapshot('local_archiving_job', 13));
+    }
+
+    public function test_snapshot_of_a_typed_record_keeps_its_public_columns(): void {
+        $event = event::create('\local_archiving\event\archive_job_created', ['objectid' => 1, 'contextid' => 1]);
+        $record = new typed_job_record();
+        $event->add_record_snapshot('local_archiving_job', $record);
+        $this->assertEquals((object)['id' => 1, 'status' => 10], $event->get_record_snapshot('local_archiving_job', 1));
+    }
+
+    public function test_a_snapshot_cannot_hold_an_object(): void {
+        $event = event::create('\local_archiving\event\archive_job_created', ['objectid' => 1, 'contextid' => 1]);
+        $record = (object)['id' => 1, 'nested' => ['event' => $event]];
+        try {
+            $event->add_record_snapshot('local_archiving_job', $record);
+            $this->fail('an object in a snapshot');
+        } catch (\moodle_events\validation_exception $e) {
+            $this->assertSame('snapshot.nested', $e->field);
+        }
+        $this->assertNull($event->get_record_snapshot('local_archiving_job', 1), 'nothing half-stored');
     }
 
     public function test_events_cannot_be_made_with_new_or_modified(): void {
-        $event = event::create_from_job('\local_archiving\event\archive_job_completed', fixtures::job());
+        $event = event::create_from_job('\local_archiving\event\archive_job_completed', fixtures::job(['status' => '100']));
         try {
             $event->objectid = 5;
             $this->fail('property write');
@@ -220,7 +277,22 @@ final class EventsTest extends TestCase {
             $this->assertStringContainsString('Event properties must not be modified.', $e->getMessage());
         }
         $this->assertSame(12, $event->objectid);
-        $this->expectException(\Throwable::class);
+        try {
+            unset($event->other);
+            $this->fail('property unset');
+        } catch (\moodle_events\validation_exception $e) {
+            $this->assertSame('other', $e->field);
+        }
+        $this->expectException(\Exception::class);
+        $this->expectExceptionMessage('You cannot instantiate this class from PHP.');
         new event();
     }
+}
+
+final class typed_job_record {
+    public $id = 1;
+    public $status = 10;
+    public $wstoken = 'secret';
+    protected $hidden = 'h';
+    private $private = 'p';
 }

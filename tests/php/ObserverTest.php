@@ -92,7 +92,7 @@ final class ObserverTest extends TestCase {
         $this->assertCount(6, $this->warnings);
         [$no, $msg] = $this->warnings[0];
         $this->assertSame(E_WARNING, $no);
-        $this->assertStringContainsString('{closure}', $msg);
+        $this->assertStringContainsString('{closure}@' . __FILE__ . ':', $msg);
         $this->assertStringContainsString('\local_archiving\event\archive_job_completed', $msg);
         $this->assertStringContainsString('RuntimeException: observer broke', $msg);
         $this->assertStringContainsString('TypeError: observer type error', $this->warnings[1][1]);
@@ -117,6 +117,66 @@ final class ObserverTest extends TestCase {
         self::job_event()->trigger();
         self::job_event()->trigger();
         $this->assertSame(['resetter'], $log, 'reset() inside an observer drops the rest');
+    }
+
+    public function test_dispatched_once_the_observers_ran(): void {
+        $seen = [];
+        \moodle_events\observe('*', function ($e) use (&$seen) { $seen[] = [$e->is_triggered(), $e->is_dispatched()]; });
+        $event = self::job_event();
+        $event->trigger();
+        $this->assertSame([[true, false]], $seen, 'triggered, not yet dispatched, while observers run');
+        $this->assertTrue($event->is_dispatched());
+    }
+
+    public function test_equal_priorities_run_in_the_order_added(): void {
+        $log = [];
+        foreach (['a', 'b', 'c'] as $name) {
+            \moodle_events\observe('*', function () use (&$log, $name) { $log[] = $name; }, 7);
+        }
+        self::job_event()->trigger();
+        $this->assertSame(['a', 'b', 'c'], $log);
+    }
+
+    public function test_an_observer_added_during_dispatch_sees_the_next_events(): void {
+        $log = [];
+        \moodle_events\observe('\local_archiving\event\archive_job_completed', function () use (&$log) {
+            \moodle_events\observe('*', function ($e) use (&$log) { $log[] = 'late:' . $e->action; });
+            self::job_event('archive_job_deleted')->trigger();
+        });
+        self::job_event()->trigger();
+        $this->assertSame(['late:deleted'], $log);
+    }
+
+    public function test_an_error_handler_that_throws_gets_its_exception_after_delivery(): void {
+        restore_error_handler();
+        set_error_handler(function (int $no, string $msg) { throw new \ErrorException($msg, 0, $no); });
+        $log = [];
+        \moodle_events\observe('*', function () { throw new \RuntimeException('first'); }, 1);
+        \moodle_events\observe('*', function ($e) use (&$log) { $log[] = $e->action; });
+        $event = self::job_event();
+        try {
+            $event->trigger();
+            $this->fail('the handler threw');
+        } catch (\ErrorException $e) {
+            $this->assertStringContainsString('RuntimeException: first', $e->getMessage());
+        }
+        $this->assertSame(['completed'], $log, 'the other observers still ran');
+        $this->assertTrue($event->is_dispatched());
+        try {
+            self::job_event('archive_job_deleted')->trigger();
+        } catch (\ErrorException $e) {
+            $this->assertStringContainsString('archive_job_deleted', $e->getMessage());
+        }
+        $this->assertSame(['completed', 'deleted'], $log, 'later events dispatch');
+    }
+
+    public function test_destructors_may_call_back_while_state_is_dropped(): void {
+        $probe = new reentrant_probe();
+        \moodle_events\observe('*', function () use ($probe) {});
+        \moodle_events\redirect_events();
+        unset($probe);
+        \moodle_events\reset();
+        $this->assertSame([false], reentrant_probe::$seen, 'the destructor ran after reset() and could call in');
     }
 
     public function test_observe_rejects_a_bad_name(): void {
@@ -145,5 +205,13 @@ final class observer_object {
 
     public static function static_handle($e): void {
         $GLOBALS['observer_calls'][] = 'static';
+    }
+}
+
+final class reentrant_probe {
+    public static array $seen = [];
+
+    public function __destruct() {
+        self::$seen[] = \moodle_events\is_redirecting();
     }
 }

@@ -53,6 +53,13 @@ final class fixtures {
         };
     }
 
+    /** A task row whose status fits the event (the row after the change). */
+    public static function task_for(string $name, string $mod): \stdClass {
+        return self::task($mod, ['status' => match ($name) {
+            'task_completed' => '220', 'task_failed' => '250', 'task_aborted' => '240', default => '100',
+        }]);
+    }
+
     /** The job status that fits an event (the row after the change). */
     public static function job_for(string $name): \stdClass {
         return self::job(['status' => match ($name) {
