@@ -31,6 +31,12 @@ namespace moodle_events {
      */
     final class event implements \IteratorAggregate, \JsonSerializable {
         /**
+         * The 17 fields, as Moodle's events keep them: what `==`, `(array)` casts and
+         * PHPUnit's assertEquals() compare.
+         */
+        protected array $data;
+
+        /**
          * Moodle's create(): validates everything and returns the event.
          *
          * @param string $eventname A catalogue event class name, e.g. '\archivingmod_quiz\event\task_created'.

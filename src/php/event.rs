@@ -486,6 +486,13 @@ impl Event {
         Err(fail(self.eventname(), name, Rule::Modified))
     }
 
+    /// `protected array $data`, as in Moodle's events: the 17 fields as a property, so
+    /// `==`, `(array)` casts and PHPUnit's assertEquals() compare events by their data.
+    #[php(getter, vis = "protected", name = "data")]
+    pub fn data_property(&self) -> ZBox<ZendHashTable> {
+        self.data()
+    }
+
     /// What var_dump() and print_r() show: the data and the trigger state.
     #[php(name = "__debugInfo")]
     pub fn debug_info(&self) -> ZBox<ZendHashTable> {

@@ -132,6 +132,15 @@ final class EventsTest extends TestCase {
         $this->assertStringContainsString('[triggered] =>', $dump);
     }
 
+    public function test_events_compare_by_their_data(): void {
+        $make = fn(string $name, int $id) => event::create("\\local_archiving\\event\\$name", ['objectid' => $id, 'contextid' => 2]);
+        $a = $make('archive_job_completed', 1);
+        $this->assertEquals($a, $make('archive_job_completed', 1));
+        $this->assertNotEquals($a, $make('archive_job_completed', 2));
+        $this->assertNotEquals($a, $make('archive_job_deleted', 1));
+        $this->assertTrue($a == $make('archive_job_completed', 1));
+    }
+
     public function test_an_unknown_property_warns_like_php(): void {
         $event = event::create('\local_archiving\event\archive_job_completed', ['objectid' => 1, 'contextid' => 1]);
         $warnings = [];
