@@ -214,9 +214,18 @@ pub fn check_header<V: Value + ?Sized>(
     if let Some(r) = relateduserid.filter(|r| *r < -1) {
         return Err(err("relateduserid", Rule::TooSmall { min: -1, got: r }));
     }
-    let courseid = int_field(ev, "courseid", input.courseid)?
-        .or(context.courseid)
-        .unwrap_or(0);
+    let given = int_field(ev, "courseid", input.courseid)?;
+    if let (Some(given), Some(known)) = (given, context.courseid) {
+        if given != known {
+            return Err(err(
+                "courseid",
+                Rule::Invalid {
+                    expected: format!("the context's course {known}, got {given}"),
+                },
+            ));
+        }
+    }
+    let courseid = given.or(context.courseid).unwrap_or(0);
     if courseid < 0 {
         return Err(err("courseid", Rule::TooSmall { min: 0, got: courseid }));
     }
@@ -794,6 +803,25 @@ mod tests {
         assert!(h.anonymous);
         assert_eq!(h.courseid, 0);
         assert_eq!(h.relateduserid, None);
+        let in_course = ContextInfo {
+            id: 5,
+            level: Some(70),
+            instanceid: Some(3),
+            courseid: Some(4),
+        };
+        let data = json!({"objectid": 7, "courseid": 9});
+        let e9 = check_header(&e, &split_create_data(&e, &data).unwrap(), Some(in_course), 0).unwrap_err();
+        assert_eq!(
+            e9.to_string(),
+            format!("{}: courseid: must be the context's course 4, got 9", e.eventname)
+        );
+        let data = json!({"objectid": 7, "courseid": "4"});
+        assert_eq!(
+            check_header(&e, &split_create_data(&e, &data).unwrap(), Some(in_course), 0)
+                .unwrap()
+                .courseid,
+            4
+        );
         let user_ctx = ContextInfo {
             id: 5,
             level: Some(CONTEXT_USER),
