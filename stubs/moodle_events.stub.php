@@ -51,10 +51,10 @@ namespace moodle_events {
          * contextid, relateduserid (the job's user), the snapshot and the other keys the
          * row knows (jobid, status…) are taken from it.
          *
-         * @param array|null $other Only what the record cannot know (cause, updatedfields…).
+         * @param array $other Only what the record cannot know (cause, updatedfields…).
          * @throws validation_exception
          */
-        public static function create_from_job(string $eventname, object $job, ?array $other = null): event {}
+        public static function create_from_job(string $eventname, object $job, array $other = []): event {}
 
         /**
          * A task_* event from a local_archiving_activity_task row, whose archivingmod must be
@@ -63,7 +63,7 @@ namespace moodle_events {
          *
          * @throws validation_exception
          */
-        public static function create_from_task(string $eventname, object $task, ?array $other = null): event {}
+        public static function create_from_task(string $eventname, object $task, array $other = []): event {}
 
         /**
          * A read_task_* event from a local_archiving_file row, whose archivingstore must be
@@ -71,7 +71,7 @@ namespace moodle_events {
          *
          * @throws validation_exception
          */
-        public static function create_from_file(string $eventname, object $file, ?array $other = null): event {}
+        public static function create_from_file(string $eventname, object $file, array $other = []): event {}
 
         /**
          * A transmission_* event about a forwarded event (a moodle_events\event or a Moodle
@@ -80,7 +80,7 @@ namespace moodle_events {
          *
          * @throws validation_exception
          */
-        public static function create_from_event(string $eventname, object $forwarded, ?array $other = null): event {}
+        public static function create_from_event(string $eventname, object $forwarded, array $other = []): event {}
 
         /**
          * The 17 Moodle fields, in Moodle's order.

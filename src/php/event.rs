@@ -433,27 +433,27 @@ impl Event {
     }
 
     /// archive_job_* and write_task_* from a local_archiving_job row.
-    pub fn create_from_job(eventname: &str, job: &mut ZendObject, other: Option<&ZendHashTable>) -> PhpResult<Self> {
-        create_from(eventname, Factory::Job, job, other)
+    #[php(defaults(other = zv::ArrayArg::EMPTY))]
+    pub fn create_from_job(eventname: &str, job: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
+        create_from(eventname, Factory::Job, job, other.0)
     }
 
     /// task_* from a local_archiving_activity_task row.
-    pub fn create_from_task(eventname: &str, task: &mut ZendObject, other: Option<&ZendHashTable>) -> PhpResult<Self> {
-        create_from(eventname, Factory::Task, task, other)
+    #[php(defaults(other = zv::ArrayArg::EMPTY))]
+    pub fn create_from_task(eventname: &str, task: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
+        create_from(eventname, Factory::Task, task, other.0)
     }
 
     /// read_task_* from a local_archiving_file row (with its job's contextid).
-    pub fn create_from_file(eventname: &str, file: &mut ZendObject, other: Option<&ZendHashTable>) -> PhpResult<Self> {
-        create_from(eventname, Factory::File, file, other)
+    #[php(defaults(other = zv::ArrayArg::EMPTY))]
+    pub fn create_from_file(eventname: &str, file: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
+        create_from(eventname, Factory::File, file, other.0)
     }
 
     /// transmission_* from the forwarded event (ours or a Moodle event).
-    pub fn create_from_event(
-        eventname: &str,
-        forwarded: &mut ZendObject,
-        other: Option<&ZendHashTable>,
-    ) -> PhpResult<Self> {
-        create_from(eventname, Factory::Event, forwarded, other)
+    #[php(defaults(other = zv::ArrayArg::EMPTY))]
+    pub fn create_from_event(eventname: &str, forwarded: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
+        create_from(eventname, Factory::Event, forwarded, other.0)
     }
 
     /// The 17 Moodle fields, in Moodle's order.

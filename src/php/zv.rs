@@ -303,3 +303,24 @@ typed_return!(
     /// An `\Iterator`.
     IteratorObject = DataType::object("Iterator")
 );
+
+/// An optional array argument declared `array $name = []` (an omitted one is `None`).
+pub struct ArrayArg<'a>(pub Option<&'a ZendHashTable>);
+
+impl<'a> ext_php_rs::convert::FromZval<'a> for ArrayArg<'a> {
+    const TYPE: DataType = DataType::Array;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        zval.array().map(|a| ArrayArg(Some(a)))
+    }
+}
+
+impl ext_php_rs::convert::StubLiteral for ArrayArg<'_> {
+    fn stub_literal(&self) -> String {
+        "[]".into()
+    }
+}
+
+impl ArrayArg<'_> {
+    pub const EMPTY: Self = ArrayArg(None);
+}
