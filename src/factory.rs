@@ -72,6 +72,23 @@ pub fn check_record_status<V: Value + ?Sized>(ev: &EventName, status: Option<&V>
     }
 }
 
+/// A key the record provides cannot also be passed by the caller: the record is the truth.
+/// `derived` and `caller` are the two `other` arrays before they are merged.
+pub fn check_caller_keys<V: Value + ?Sized>(ev: &EventName, derived: &V, caller: Option<&V>) -> Result<()> {
+    let given = |v: &V, key: &str| v.get(key).is_some_and(|x| x.kind() != Kind::Null);
+    for spec in ev.def.other {
+        if given(derived, spec.key) && caller.is_some_and(|c| given(c, spec.key)) {
+            let column = spec.from.unwrap_or("forwarded event");
+            return Err(ValidationError::new(
+                &*ev.eventname,
+                format!("other.{}", spec.key),
+                Rule::Derived { column },
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The `other` keys a factory fills from the record.
 pub fn derived_keys(ev: &EventName) -> impl Iterator<Item = &'static KeySpec> {
     ev.def.other.iter().filter(|k| k.from.is_some())
@@ -117,6 +134,23 @@ mod tests {
             .map(|k| k.key)
             .collect();
         assert_eq!(keys, ["jobid", "progress", "status"]);
+    }
+
+    #[test]
+    fn the_caller_cannot_contradict_the_record() {
+        use serde_json::json;
+        let ev = resolve("\\local_archiving\\event\\archive_job_failed").unwrap();
+        let derived = json!({"status": 240});
+        assert!(check_caller_keys(&ev, &derived, Some(&json!({"cause": "x"}))).is_ok());
+        assert!(check_caller_keys(&ev, &json!({}), Some(&json!({"status": 240}))).is_ok());
+        let e = check_caller_keys(&ev, &derived, Some(&json!({"status": 200}))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: other.status: comes from the record's status, so it must not be passed",
+                ev.eventname
+            )
+        );
     }
 
     #[test]

@@ -143,6 +143,47 @@ pub fn int_field<V: Value + ?Sized>(ev: &EventName, field: &str, v: Option<&V>) 
     }
 }
 
+/// How create() data names its context.
+#[derive(Debug)]
+pub enum ContextArg<'a, V: ?Sized> {
+    /// A context object (read by the caller: id, contextlevel, instanceid).
+    Object(&'a V),
+    Id(i64),
+    Missing,
+}
+
+/// The context key of create() data: a context object or a contextid, not both.
+pub fn context_arg<'a, V: Value + ?Sized>(ev: &EventName, input: &CreateInput<'a, V>) -> Result<ContextArg<'a, V>> {
+    let given = |v: Option<&'a V>| v.filter(|v| v.kind() != Kind::Null);
+    let err = |field: &str, rule| ValidationError::new(&*ev.eventname, field, rule);
+    match (given(input.context), given(input.contextid)) {
+        (Some(_), Some(_)) => Err(err(
+            "context",
+            Rule::NotAllowed {
+                why: "give context or contextid, not both",
+            },
+        )),
+        (Some(c), None) if c.kind() == Kind::Object => Ok(ContextArg::Object(c)),
+        (Some(c), None) => Err(err(
+            "context",
+            Rule::WrongType {
+                expected: "a context object (or pass contextid)",
+                got: c.kind().type_name(),
+            },
+        )),
+        (None, Some(id)) => Ok(ContextArg::Id(
+            int_field(ev, "contextid", Some(id))?.unwrap_or_default(),
+        )),
+        (None, None) => Ok(ContextArg::Missing),
+    }
+}
+
+/// Does a record snapshot keep this property? Only public columns (PHP mangles the names
+/// of private and protected ones with a leading NUL byte), and never a secret-named one.
+pub fn snapshot_keeps(property: &[u8]) -> bool {
+    property.first() != Some(&0) && !is_secret_key(property)
+}
+
 /// Moodle's `CONTEXT_USER` context level.
 pub const CONTEXT_USER: i64 = 30;
 
@@ -576,6 +617,29 @@ mod tests {
 
     const FAILED: &str = "\\local_archiving\\event\\archive_job_failed";
     const TASK: &str = "\\archivingmod_quiz\\event\\task_created";
+
+    #[test]
+    fn context_keys() {
+        let e = ev(FAILED);
+        let arg = |data: J| {
+            let input = split_create_data(&e, &data).map(|i| context_arg(&e, &i).map(|a| format!("{a:?}")));
+            input.and_then(|r| r).map_err(|err| (err.field, err.rule))
+        };
+        assert_eq!(arg(json!({"contextid": "5"})), Ok("Id(5)".into()));
+        assert_eq!(arg(json!({"contextid": null})), Ok("Missing".into()));
+        assert!(matches!(arg(json!({"context": 5})), Err((f, Rule::WrongType { .. })) if f == "context"));
+        assert!(
+            matches!(arg(json!({"context": {}, "contextid": 5})), Err((f, Rule::NotAllowed { .. })) if f == "context")
+        );
+        assert!(matches!(arg(json!({"contextid": "x"})), Err((f, Rule::Invalid { .. })) if f == "contextid"));
+    }
+
+    #[test]
+    fn snapshot_columns() {
+        assert!(snapshot_keeps(b"status"));
+        assert!(!snapshot_keeps(b"wstoken"));
+        assert!(!snapshot_keeps(b"\0*\0hidden"));
+    }
 
     #[test]
     fn secret_keys() {

@@ -9,7 +9,7 @@ use crate::catalogue::{EventName, Factory};
 use crate::error::{Rule, ValidationError};
 use crate::factory;
 use crate::record::{Field, Record, FIELDS};
-use crate::validate::{self, ContextInfo, CreateInput, Fixup};
+use crate::validate::{self, ContextArg, ContextInfo, CreateInput, Fixup};
 use crate::value::{canonical_int, Key, Kind, Value};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
@@ -136,35 +136,13 @@ fn current_userid() -> i64 {
 }
 
 fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option<ContextInfo>> {
-    fn given(v: Option<&Zval>) -> Option<&Zval> {
-        v.filter(|v| v.kind() != Kind::Null)
-    }
-    match (given(input.context), given(input.contextid)) {
-        (Some(_), Some(_)) => Err(fail(
-            &ev.eventname,
-            "context",
-            Rule::NotAllowed {
-                why: "give context or contextid, not both",
-            },
-        )),
-        (Some(c), None) => match deref(c).and_then(Zval::object) {
+    match validate::context_arg(ev, input).map_err(throw)? {
+        ContextArg::Object(c) => match deref(c).and_then(Zval::object) {
             Some(obj) => context_from_object(ev, obj).map(Some),
-            None => Err(fail(
-                &ev.eventname,
-                "context",
-                Rule::WrongType {
-                    expected: "a context object (or pass contextid)",
-                    got: c.kind().type_name(),
-                },
-            )),
+            None => Ok(None),
         },
-        (None, Some(id)) => {
-            let id = validate::int_field(ev, "contextid", Some(id))
-                .map_err(throw)?
-                .unwrap_or_default();
-            context_by_id(ev, id).map(Some)
-        }
-        (None, None) => Ok(None),
+        ContextArg::Id(id) => context_by_id(ev, id).map(Some),
+        ContextArg::Missing => Ok(None),
     }
 }
 
@@ -230,8 +208,7 @@ fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
         let bad = zv::ht_for_each(props, |k, v| {
             let name = match k {
                 Key::Int(i) => i.to_string(),
-                Key::Str([0, ..]) => return Ok(()), // private or protected: not a column
-                Key::Str(s) if validate::is_secret_key(s) => return Ok(()),
+                Key::Str(s) if !validate::snapshot_keeps(s) => return Ok(()),
                 Key::Str(s) => String::from_utf8_lossy(s).into_owned(),
             };
             if zv::holds_object(v, depth) {
