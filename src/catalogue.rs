@@ -369,6 +369,23 @@ pub fn is_event_class_name(s: &str) -> bool {
     ident(comp) && (comp == "core" || comp.contains('_')) && ident(name) && name.contains('_') && s.len() <= 255
 }
 
+/// A class name with its leading backslash (Moodle's `eventname` form).
+pub fn with_backslash(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.starts_with('\\') {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(format!("\\{name}"))
+    }
+}
+
+/// A caller-given name as error messages show it: at most 255 characters.
+pub fn shown_name(name: &str) -> String {
+    match name.char_indices().nth(255) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_string(),
+    }
+}
+
 /// The event families, for error messages: `\local_archiving\event\{…}, …`.
 pub fn families_summary() -> String {
     let mut seen: Vec<String> = Vec::new();
@@ -384,7 +401,7 @@ pub fn families_summary() -> String {
 /// Resolves a Moodle event class name (`\archivingmod_quiz\event\task_created`, leading
 /// backslash optional) to its catalogue definition.
 pub fn resolve(eventname: &str) -> Result<EventName, ValidationError> {
-    let err = |rule: Rule| ValidationError::new(eventname, "eventname", rule);
+    let err = |rule: Rule| ValidationError::new(shown_name(eventname), "eventname", rule);
     let trimmed = eventname.strip_prefix('\\').unwrap_or(eventname);
     let mut parts = trimmed.split('\\');
     let (Some(component), Some("event"), Some(name), None) = (parts.next(), parts.next(), parts.next(), parts.next())
@@ -528,6 +545,14 @@ mod tests {
         assert_eq!(d.name, "task_created");
         assert_eq!(find_definition("archivingmod_forum\\event\\task_created").unwrap(), d);
         assert!(find_definition("\\archivingmod_<x>\\event\\task_created").is_err());
+    }
+
+    #[test]
+    fn long_names_are_cut_in_errors() {
+        let long = format!("\\local_archiving\\event\\{}", "x".repeat(100_000));
+        let e = resolve(&long).unwrap_err();
+        assert_eq!(e.eventname.chars().count(), 256);
+        assert!(e.to_string().len() < 2000);
     }
 
     #[test]

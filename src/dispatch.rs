@@ -10,6 +10,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use crate::catalogue::with_backslash;
+
 /// A handle that can be shared cheaply (a refcount increment for a zval).
 pub trait Share {
     fn share(&self) -> Self;
@@ -28,7 +30,7 @@ pub struct Sink<E> {
     open: Cell<bool>,
 }
 
-impl<E: Share> Sink<E> {
+impl<E> Sink<E> {
     fn new() -> Self {
         Sink {
             events: RefCell::new(Vec::new()),
@@ -36,6 +38,16 @@ impl<E: Share> Sink<E> {
         }
     }
 
+    /// A sink that never receives anything.
+    pub fn closed() -> Self {
+        Sink {
+            events: RefCell::new(Vec::new()),
+            open: Cell::new(false),
+        }
+    }
+}
+
+impl<E: Share> Sink<E> {
     /// The captured events, in trigger order.
     pub fn events(&self) -> Vec<E> {
         self.events.borrow().iter().map(Share::share).collect()
@@ -122,10 +134,10 @@ impl<E, C> Default for Dispatcher<E, C> {
 impl<E: Share, C: Share> Dispatcher<E, C> {
     /// Registers an observer for an event class name (leading backslash optional) or `*`.
     pub fn observe(&mut self, eventname: &str, callback: C, priority: i64) {
-        let eventname = if eventname == "*" || eventname.starts_with('\\') {
+        let eventname = if eventname == "*" {
             eventname.to_string()
         } else {
-            format!("\\{eventname}")
+            with_backslash(eventname).into_owned()
         };
         let at = self
             .observers
@@ -199,16 +211,16 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
     }
 
     /// The next observer call to make: the current event's observers by priority, then
-    /// the queued events in trigger order. None when all is delivered. Also returns an
-    /// event whose delivery just finished, for the caller to drop.
-    pub fn next_call(&mut self) -> (Option<(C, E)>, Option<E>) {
-        let mut finished = None;
+    /// the queued events in trigger order. None when all is delivered. Also returns the
+    /// events whose delivery just finished, for the caller to drop.
+    pub fn next_call(&mut self) -> (Option<(C, E)>, Vec<E>) {
+        let mut finished = Vec::new();
         loop {
             if let Some((event, callbacks)) = &mut self.current {
                 if let Some(cb) = callbacks.pop_front() {
                     return (Some((cb, event.share())), finished);
                 }
-                finished = self.current.take().map(|(e, _)| e);
+                finished.extend(self.current.take().map(|(e, _)| e));
                 continue;
             }
             match self.queue.pop_front() {
@@ -222,6 +234,29 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
                 }
             }
         }
+    }
+
+    /// Gives up the delivery under way (the script is exiting, or an observer hit a fatal
+    /// error): pending deliveries are dropped, observers and the sink stay, and the next
+    /// trigger dispatches again.
+    #[must_use]
+    pub fn abandon(&mut self) -> Leftovers<E, C> {
+        let mut left = Leftovers {
+            events: Vec::new(),
+            callbacks: Vec::new(),
+            sink: None,
+        };
+        left.events.extend(self.queue.drain(..).map(|(e, _)| e));
+        if let Some((e, cbs)) = self.current.take() {
+            left.events.push(e);
+            left.callbacks.extend(cbs);
+        }
+        self.dispatching = false;
+        left
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.observers.is_empty() && self.active.is_none() && self.queue.is_empty() && self.current.is_none()
     }
 
     /// Drops observers, sinks and queued deliveries (tests; request shutdown).
@@ -343,6 +378,34 @@ mod tests {
         assert_eq!(calls, ["resetter:e"]);
         assert_eq!(d.borrow().observer_count(), 0);
         assert_eq!(d.borrow_mut().trigger("x", "\\x_y\\event\\a_b"), Outcome::Dispatch);
+    }
+
+    #[test]
+    fn finished_events_all_come_back_and_abandon_unsticks_dispatch() {
+        let mut d = D::default();
+        d.observe("\\x_y\\event\\a_b", "obs", 0);
+        assert_eq!(d.trigger("a", "\\x_y\\event\\a_b"), Outcome::Dispatch);
+        d.queue.push_back(("unobserved", "\\x_y\\event\\c_d".into()));
+        d.queue.push_back(("also", "\\x_y\\event\\c_d".into()));
+        let (call, done) = d.next_call();
+        assert_eq!((call, done), (Some(("obs", "a")), vec![]));
+        let (call, done) = d.next_call();
+        assert_eq!(
+            (call, done),
+            (None, vec!["a", "unobserved", "also"]),
+            "none is dropped inside"
+        );
+        // A delivery broken off (exit, fatal error) leaves dispatching stuck until abandoned.
+        assert_eq!(d.trigger("b", "\\x_y\\event\\a_b"), Outcome::Dispatch);
+        let _ = d.next_call();
+        assert_eq!(d.trigger("c", "\\x_y\\event\\a_b"), Outcome::Queued);
+        let left = d.abandon();
+        assert_eq!((left.events, left.callbacks), (vec!["c", "b"], vec![]));
+        assert_eq!(d.observer_count(), 1);
+        assert_eq!(d.trigger("d", "\\x_y\\event\\a_b"), Outcome::Dispatch);
+        assert!(!d.is_empty());
+        let _ = d.reset();
+        assert!(d.is_empty());
     }
 
     #[test]

@@ -184,6 +184,27 @@ pub fn snapshot_keeps(property: &[u8]) -> bool {
     property.first() != Some(&0) && !is_secret_key(property)
 }
 
+/// A snapshot column must hold a database value: null, bool, int, finite float, string
+/// (any bytes: a column may be binary) or an array of these, not too deep. An object or a
+/// resource would tie the event to live PHP state.
+pub fn check_snapshot_value<V: Value + ?Sized>(ev: &EventName, column: &[u8], v: &V, limits: Limits) -> Result<()> {
+    fn walk<V: Value + ?Sized>(v: &V, depth: usize, max: usize) -> std::result::Result<(), Rule> {
+        match v.kind() {
+            Kind::Null | Kind::Bool(_) | Kind::Int(_) | Kind::Str(_) => Ok(()),
+            Kind::Float(f) if f.is_finite() => Ok(()),
+            Kind::Float(_) => Err(Rule::NotFinite),
+            Kind::Array if depth >= max => Err(Rule::TooDeep { max }),
+            Kind::Array => v.for_each_entry(&mut |_, item| walk(item, depth + 1, max)),
+            k @ (Kind::Object | Kind::Other(_)) => Err(Rule::NotJsonCompatible { got: k.type_name() }),
+        }
+    }
+    let field = || format!("snapshot.{}", Key::Str(column).display());
+    if std::str::from_utf8(column).is_err() {
+        return Err(ValidationError::new(&*ev.eventname, field(), Rule::InvalidUtf8));
+    }
+    walk(v, 0, limits.max_depth).map_err(|rule| ValidationError::new(&*ev.eventname, field(), rule))
+}
+
 /// Moodle's `CONTEXT_USER` context level.
 pub const CONTEXT_USER: i64 = 30;
 
@@ -635,6 +656,20 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_values() {
+        let e = ev(FAILED);
+        let ok = |v: J| check_snapshot_value(&e, b"c", &v, Limits::default());
+        assert!(ok(json!({"a": [1, "x", null, 1.5]})).is_ok());
+        let mut deep = json!(1);
+        for _ in 0..40 {
+            deep = json!([deep]);
+        }
+        assert!(matches!(ok(deep).unwrap_err().rule, Rule::TooDeep { .. }));
+        let e2 = check_snapshot_value(&e, b"\xff", &json!(1), Limits::default()).unwrap_err();
+        assert_eq!(e2.rule, Rule::InvalidUtf8);
+    }
+
+    #[test]
     fn snapshot_columns() {
         assert!(snapshot_keeps(b"status"));
         assert!(!snapshot_keeps(b"wstoken"));
@@ -654,7 +689,9 @@ mod tests {
         ] {
             assert!(is_secret_key(k.as_bytes()), "{k}");
         }
-        for k in ["cause", "jobid", "status", "settings", "pass"] {
+        for k in [
+            "cause", "jobid", "status", "settings", "pass", "filekey", "keyword", "monkey",
+        ] {
             assert!(!is_secret_key(k.as_bytes()), "{k}");
         }
     }

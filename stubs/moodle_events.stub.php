@@ -198,11 +198,15 @@ namespace moodle_events {
 
         /**
          * The first captured event, or the first of that class name (leading backslash optional).
+         *
+         * @throws validation_exception for a name that is not a catalogue event.
          */
         public function first_event(?string $eventname = null): ?event {}
 
         /**
          * Position of the first captured event of that class name, or null.
+         *
+         * @throws validation_exception for a name that is not a catalogue event.
          */
         public function event_position(string $eventname): ?int {}
 
@@ -266,8 +270,11 @@ namespace moodle_events {
     /**
      * Registers an observer of a catalogue event class name, or '*' for all; higher
      * priority first. A failing observer is reported as a warning; the others still run.
+     * The callback must be callable from anywhere (not a private or protected method, not
+     * self::/parent::): pass a closure such as $this->handler(...).
      *
      * @throws validation_exception for an unknown event name.
+     * @throws \TypeError for a callback that only works inside its class.
      */
     function observe(string $eventname, callable $callback, int $priority = 0): void {}
 

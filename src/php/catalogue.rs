@@ -1,5 +1,6 @@
 //! `moodle_events\catalogue`: the catalogue's definitions as PHP arrays.
 
+use super::engine::NameArg;
 use super::exception::throw;
 use super::zv;
 use crate::catalogue::{self, EventDef, Format, KeySpec, Type};
@@ -117,14 +118,14 @@ impl Catalogue {
     }
 
     /// The definition of an event (concrete class name or pattern).
-    pub fn definition(eventname: &str) -> PhpResult<ZBox<ZendHashTable>> {
-        let def = catalogue::find_definition(eventname).map_err(throw)?;
+    pub fn definition(eventname: NameArg<'_>) -> PhpResult<ZBox<ZendHashTable>> {
+        let def = catalogue::find_definition(eventname.utf8()?).map_err(throw)?;
         Ok(definition_array(def))
     }
 
     /// Moodle's `get_static_info()` for a concrete class name.
-    pub fn static_info(eventname: &str) -> PhpResult<ZBox<ZendHashTable>> {
-        let ev = super::resolve(eventname)?;
+    pub fn static_info(eventname: NameArg<'_>) -> PhpResult<ZBox<ZendHashTable>> {
+        let ev = super::resolve(eventname.utf8()?)?;
         let d = ev.def;
         let mut ht = ZendHashTable::with_capacity(7);
         let _ = ht.insert("eventname", &*ev.eventname);

@@ -3,6 +3,7 @@
 //! arrays; what the event keeps is detached from the caller (no PHP references, record
 //! snapshots copied), so nothing can change it after validation.
 
+use super::engine::NameArg;
 use super::exception::throw;
 use super::zv::{self, deref, read_prop};
 use crate::catalogue::{EventName, Factory};
@@ -18,7 +19,7 @@ use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::flags::{ClassFlags, ErrorType};
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, ZendObject, Zval};
-use ext_php_rs::zend::{ce, ClassEntry, ExecutorGlobals};
+use ext_php_rs::zend::{ce, ClassEntry};
 
 fn json_serializable() -> &'static ClassEntry {
     zv::loaded_class("JsonSerializable").expect("ext/json's JsonSerializable")
@@ -73,7 +74,7 @@ impl Event {
 /// Reads the context, then validates the header and `other`.
 fn build(ev: EventName, input: &CreateInput<'_, Zval>, other: Option<Zval>) -> PhpResult<Event> {
     let context = context_of(&ev, input)?;
-    let header = validate::check_header(&ev, input, context, current_userid()).map_err(throw)?;
+    let header = validate::check_header(&ev, input, context, current_userid()?).map_err(throw)?;
     let fixups = validate::validate_other(&ev, other.as_ref(), header.objectid, super::limits()).map_err(throw)?;
     let other = match other {
         Some(mut o) if !fixups.is_empty() => {
@@ -122,17 +123,18 @@ fn apply_fixups(other: &mut Zval, fixups: &[Fixup]) {
     }
 }
 
-/// `$USER->id` when Moodle's global user exists, else 0.
-fn current_userid() -> i64 {
-    let Some(user) = zv::global("USER") else { return 0 };
-    let Some(id) = user.object().and_then(|u| read_prop(u, "id").ok().flatten()) else {
-        return 0;
+/// `$USER->id` when Moodle's global user exists, else 0. An exception thrown while
+/// reading it is passed on.
+fn current_userid() -> PhpResult<i64> {
+    let Some(user) = zv::global("USER") else { return Ok(0) };
+    let Some(id) = user.object().map(|u| read_prop(u, "id")).transpose()?.flatten() else {
+        return Ok(0);
     };
-    match id.kind() {
+    Ok(match id.kind() {
         Kind::Int(i) => i,
         Kind::Str(s) => canonical_int(s).unwrap_or(0),
         _ => 0,
-    }
+    })
 }
 
 fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option<ContextInfo>> {
@@ -159,7 +161,7 @@ fn context_from_object(ev: &EventName, obj: &ZendObject) -> PhpResult<ContextInf
     let mut courseid = None;
     if zv::has_method(obj, "get_course_context") {
         let course = obj.try_call_method("get_course_context", vec![&false]);
-        ExecutorGlobals::throw_if_exception()?;
+        super::engine::after_call()?;
         if let Some(c) = course.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
             courseid = int(c, "instanceid", "context.courseid")?;
         }
@@ -190,7 +192,7 @@ fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
     }
     let callable = zv::string(&format!("{class}::instance_by_id"));
     let found = callable.try_call(vec![&id, &MUST_EXIST]);
-    ExecutorGlobals::throw_if_exception()?;
+    super::engine::after_call()?;
     match found.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
         Some(obj) => context_from_object(ev, obj),
         None => Ok(bare),
@@ -199,31 +201,25 @@ fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
 
 /// A snapshot: a stdClass copy of the record's public columns, without secret-named ones
 /// (a task row carries its web service token) and detached from the caller. A column
-/// holding an object is refused: a database row has none, and none may tie the event
-/// into a reference cycle.
+/// that is no database value (an object, a resource) is refused: none may tie the event
+/// to live PHP state or into a reference cycle.
 fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
     let mut copy = ZendObject::new_stdclass();
     let depth = detach_depth();
     if let Ok(props) = record.get_properties() {
-        let bad = zv::ht_for_each(props, |k, v| {
+        zv::ht_for_each(props, |k, v| {
             let name = match k {
                 Key::Int(i) => i.to_string(),
                 Key::Str(s) if !validate::snapshot_keeps(s) => return Ok(()),
-                Key::Str(s) => String::from_utf8_lossy(s).into_owned(),
+                Key::Str(s) => {
+                    validate::check_snapshot_value(ev, s, v, super::limits())?;
+                    String::from_utf8_lossy(s).into_owned()
+                }
             };
-            if zv::holds_object(v, depth) {
-                return Err(name);
-            }
             let _ = copy.set_property(&name, zv::detach(v, depth));
             Ok(())
-        });
-        if let Err(name) = bad {
-            return Err(fail(
-                &ev.eventname,
-                &format!("snapshot.{name}"),
-                Rule::NotJsonCompatible { got: "object" },
-            ));
-        }
+        })
+        .map_err(throw)?;
     }
     Ok(copy.into_zval(false)?)
 }
@@ -282,9 +278,6 @@ fn create_from(
         from.snapshot = Some(snapshot_copy(&ev, record)?);
     }
     let other = merge_other(&ev, &derived, caller)?;
-    if from.contextid.as_ref().is_none_or(|c| c.kind() == Kind::Null) && from.context.is_none() {
-        return Err(fail(&ev.eventname, "contextid", Rule::Required));
-    }
     let input = CreateInput {
         objectid: from.objectid.as_ref(),
         contextid: from.contextid.as_ref(),
@@ -360,9 +353,9 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
     let data: Zval = if let Some(ours) = ZendClassObject::<Event>::from_zend_obj(obj) {
         ours.data().into_zval(false)?
     } else if zv::has_method(obj, "get_data") {
-        let d = obj.try_call_method("get_data", vec![])?;
-        ExecutorGlobals::throw_if_exception()?;
-        d
+        let d = obj.try_call_method("get_data", vec![]);
+        super::engine::after_call()?;
+        d?
     } else {
         Zval::null()
     };
@@ -401,9 +394,10 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
 impl Event {
     /// Moodle's `create()`: keys objectid, context|contextid, userid, relateduserid,
     /// courseid, anonymous, other.
-    pub fn create(eventname: &str, data: &ZendHashTable) -> PhpResult<Self> {
-        let ev = super::resolve(eventname)?;
-        let data = zv::array_view(data);
+    pub fn create(eventname: NameArg<'_>, data: &ZendHashTable) -> PhpResult<Self> {
+        let ev = super::resolve(eventname.utf8()?)?;
+        // SAFETY: the view lives only in this call, while `data` is borrowed.
+        let data = unsafe { zv::array_view(data) };
         let input = validate::split_create_data(&ev, &*data).map_err(throw)?;
         let other = input.other.map(|o| zv::detach(o, detach_depth()));
         build(ev, &input, other)
@@ -411,26 +405,30 @@ impl Event {
 
     /// archive_job_* and write_task_* from a local_archiving_job row.
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
-    pub fn create_from_job(eventname: &str, job: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
-        create_from(eventname, Factory::Job, job, other.0)
+    pub fn create_from_job(eventname: NameArg<'_>, job: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
+        create_from(eventname.utf8()?, Factory::Job, job, other.0)
     }
 
     /// task_* from a local_archiving_activity_task row.
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
-    pub fn create_from_task(eventname: &str, task: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
-        create_from(eventname, Factory::Task, task, other.0)
+    pub fn create_from_task(eventname: NameArg<'_>, task: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
+        create_from(eventname.utf8()?, Factory::Task, task, other.0)
     }
 
     /// read_task_* from a local_archiving_file row (with its job's contextid).
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
-    pub fn create_from_file(eventname: &str, file: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
-        create_from(eventname, Factory::File, file, other.0)
+    pub fn create_from_file(eventname: NameArg<'_>, file: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
+        create_from(eventname.utf8()?, Factory::File, file, other.0)
     }
 
     /// transmission_* from the forwarded event (ours or a Moodle event).
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
-    pub fn create_from_event(eventname: &str, forwarded: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
-        create_from(eventname, Factory::Event, forwarded, other.0)
+    pub fn create_from_event(
+        eventname: NameArg<'_>,
+        forwarded: &mut ZendObject,
+        other: zv::ArrayArg<'_>,
+    ) -> PhpResult<Self> {
+        create_from(eventname.utf8()?, Factory::Event, forwarded, other.0)
     }
 
     /// The 17 Moodle fields, in Moodle's order.
@@ -499,12 +497,24 @@ impl Event {
         self.rec.is_dispatched()
     }
 
-    pub fn add_record_snapshot(&mut self, table: &str, record: &mut ZendObject) -> PhpResult<()> {
+    pub fn add_record_snapshot(
+        self_: &mut ZendClassObject<Event>,
+        table: &str,
+        record: &mut ZendObject,
+    ) -> PhpResult<()> {
+        // Reading the record may run PHP code (__get) that uses this event: hold it by its
+        // handle meanwhile, and borrow it again only to store the snapshot.
+        let name = self_.rec.name.clone();
+        let mut handle = self_.into_zval(false)?;
         let id = read_prop(record, "id")?;
-        let id = validate::int_field(&self.rec.name, "snapshot.id", id.as_ref()).map_err(throw)?;
-        let id = self.rec.check_snapshot(table, id).map_err(throw)?;
-        let snapshot = snapshot_copy(&self.rec.name, record)?;
-        self.rec.put_snapshot(id, snapshot);
+        let id = validate::int_field(&name, "snapshot.id", id.as_ref()).map_err(throw)?;
+        let snapshot = snapshot_copy(&name, record)?;
+        let event = handle
+            .object_mut()
+            .and_then(ZendClassObject::<Event>::from_zend_obj_mut)
+            .ok_or("not an event")?;
+        let id = event.rec.check_snapshot(table, id).map_err(throw)?;
+        event.rec.put_snapshot(id, snapshot);
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! core and convert results back. No event rules live here.
 
 pub mod catalogue;
+pub mod engine;
 pub mod event;
 pub mod exception;
 pub mod sink;
@@ -80,8 +81,8 @@ impl<'a> ext_php_rs::convert::FromZval<'a> for Callback {
 #[php_function]
 #[php(name = "moodle_events\\observe")]
 #[php(defaults(priority = 0))]
-pub fn observe(eventname: &str, callback: Callback, priority: i64) -> PhpResult<()> {
-    sink::observe(eventname, callback.0, priority)
+pub fn observe(eventname: engine::NameArg<'_>, callback: Callback, priority: i64) -> PhpResult<()> {
+    sink::observe(eventname.utf8()?, callback.0, priority)
 }
 
 /// Drops every observer and sink, and anything queued (tests).
@@ -96,6 +97,11 @@ fn startup(_ty: i32, _module_number: i32) -> i32 {
         Ok(()) => 0,
         Err(_) => -1,
     }
+}
+
+extern "C" fn request_startup(_ty: i32, _module_number: i32) -> i32 {
+    sink::request_startup();
+    0
 }
 
 extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
@@ -123,6 +129,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(is_redirecting))
         .function(wrap_function!(observe))
         .function(wrap_function!(reset))
+        .request_startup_function(request_startup)
         .request_shutdown_function(request_shutdown)
         .info_function(info)
 }

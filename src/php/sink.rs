@@ -1,6 +1,7 @@
 //! `moodle_events\sink` and the trigger path: forwards to the core dispatcher, calls
 //! observers one at a time and reports their failures as warnings.
 
+use super::engine::{self, Called, NameArg};
 use super::event::Event;
 use super::exception::throw;
 use super::zv;
@@ -12,13 +13,16 @@ use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::flags::{ClassFlags, ErrorType};
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, ZendObject, ZendStr, Zval};
-use ext_php_rs::zend::{ce, ExecutorGlobals};
-use std::cell::RefCell;
+use ext_php_rs::zend::{ce, try_catch, ExecutorGlobals};
+use std::cell::{Cell, RefCell};
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
 thread_local! {
     /// Per-request trigger state; emptied at request shutdown.
     static STATE: RefCell<Dispatcher<Zval, Zval>> = RefCell::new(Dispatcher::default());
+    /// Set from request shutdown to the next request's start-up.
+    static SHUTTING_DOWN: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Share for Zval {
@@ -48,8 +52,7 @@ fn event_of(zv: &Zval) -> Option<&Event> {
 }
 
 fn same_name(event: &Zval, name: &str) -> bool {
-    let name = name.strip_prefix('\\').unwrap_or(name);
-    event_of(event).is_some_and(|e| &e.eventname()[1..] == name)
+    event_of(event).is_some_and(|e| e.eventname() == name)
 }
 
 #[php_impl]
@@ -80,18 +83,19 @@ impl Sink {
         drop(stopped);
     }
 
-    /// The first event, or the first of that class name.
-    pub fn first_event(&self, eventname: Option<&str>) -> Option<zv::EventObject> {
+    /// The first event, or the first of that class name (a catalogue event).
+    pub fn first_event(&self, eventname: Option<NameArg<'_>>) -> PhpResult<Option<zv::EventObject>> {
         let at = match eventname {
-            None => 0,
-            Some(name) => self.inner.position(|e| same_name(e, name))?,
+            None => Some(0),
+            Some(name) => self.event_position(name)?.map(|p| p as usize),
         };
-        self.inner.get(at).map(zv::EventObject)
+        Ok(at.and_then(|at| self.inner.get(at)).map(zv::EventObject))
     }
 
-    /// Position of the first event of that class name.
-    pub fn event_position(&self, eventname: &str) -> Option<i64> {
-        self.inner.position(|e| same_name(e, eventname)).map(|p| p as i64)
+    /// Position of the first event of that class name (a catalogue event).
+    pub fn event_position(&self, eventname: NameArg<'_>) -> PhpResult<Option<i64>> {
+        let name = super::resolve(eventname.utf8()?)?.eventname;
+        Ok(self.inner.position(|e| same_name(e, &name)).map(|p| p as i64))
     }
 
     #[php(name = "getIterator")]
@@ -100,8 +104,14 @@ impl Sink {
     }
 }
 
-/// Starts redirecting triggered events into a new sink (stopping any other).
+/// Starts redirecting triggered events into a new sink (stopping any other). Once the
+/// request is shutting down, the sink is a closed one: nothing may outlive the request.
 pub fn redirect_events() -> Sink {
+    if SHUTTING_DOWN.get() {
+        return Sink {
+            inner: Rc::new(dispatch::Sink::closed()),
+        };
+    }
     let (inner, stopped) = with(Dispatcher::redirect);
     drop(stopped);
     Sink { inner }
@@ -118,7 +128,11 @@ pub fn observe(eventname: &str, callback: Zval, priority: i64) -> PhpResult<()> 
     } else {
         super::resolve(eventname)?.eventname.to_string()
     };
-    with(|d| d.observe(&name, callback, priority));
+    engine::check_callable_anywhere(&callback)?;
+    // Once the request is shutting down, nothing is kept: it would outlive the request.
+    if !SHUTTING_DOWN.get() {
+        with(|d| d.observe(&name, callback, priority));
+    }
     Ok(())
 }
 
@@ -127,12 +141,33 @@ pub fn reset() {
     drop_outside(with(Dispatcher::reset));
 }
 
-/// Called at request shutdown: nothing survives into the next request.
+/// Called at request shutdown: nothing survives into the next request. Dropping what is
+/// left may run PHP code that registers again, so this empties until nothing is left,
+/// and from then on registrations are refused until the next request starts.
 pub fn request_shutdown() {
-    let left = STATE.try_with(|s| s.try_borrow_mut().map(|mut d| d.reset()));
-    if let Ok(Ok(left)) = left {
-        drop_outside(left);
+    SHUTTING_DOWN.set(true);
+    for _ in 0..16 {
+        let left = STATE.try_with(|s| s.try_borrow_mut().map(|mut d| d.reset()));
+        match left {
+            Ok(Ok(left)) if left.events.is_empty() && left.callbacks.is_empty() && left.sink.is_none() => break,
+            Ok(Ok(left)) => drop_outside(left),
+            _ => break,
+        }
     }
+}
+
+/// Called at request start-up.
+pub fn request_startup() {
+    SHUTTING_DOWN.set(false);
+    // Anything still here belongs to a finished request: its values are gone with it, so
+    // they are forgotten, never released.
+    let _ = STATE.try_with(|s| {
+        if let Ok(mut d) = s.try_borrow_mut() {
+            if !d.is_empty() {
+                std::mem::forget(d.reset());
+            }
+        }
+    });
 }
 
 /// Drops PHP values after the dispatcher's borrow ended (a release may run PHP code).
@@ -165,24 +200,32 @@ pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
 
 /// Calls observers until everything queued is delivered. A failing observer becomes a
 /// warning; an exception thrown by the warning's error handler is rethrown at the end.
+/// On `exit()` the delivery is given up at once, and on a fatal error it is given up
+/// before the engine goes on bailing out: dispatch never stays stuck.
 fn deliver() -> PhpResult<()> {
     let mut rethrow: Option<ZBox<ZendObject>> = None;
     loop {
         let (next, finished) = with(|d| d.next_call());
         drop(finished);
         let Some((callback, event)) = next else { break };
-        if callback.try_call(vec![&event]).is_ok() && !ExecutorGlobals::has_exception() {
-            continue;
-        }
-        let failure = match ExecutorGlobals::take_exception() {
-            Some(ex) => describe_exception(&ex),
-            None => "the call failed".to_string(),
+        let failure = match engine::call(&callback, &event, describe_exception) {
+            Called::Ok => continue,
+            Called::Exit => return give_up(),
+            Called::Bailout => {
+                drop((callback, event, rethrow));
+                bail_out();
+            }
+            Called::Failed(failure) => failure,
         };
         let eventname = event_of(&event).map(Event::eventname).unwrap_or_default().to_string();
-        php_error(
-            &ErrorType::Warning,
-            &format!("observer {} failed on {eventname}: {failure}", callable_name(&callback)),
-        );
+        let message = format!("observer {} failed on {eventname}: {failure}", callable_name(&callback));
+        if try_catch(AssertUnwindSafe(|| php_error(&ErrorType::Warning, &message))).is_err() {
+            drop((callback, event, rethrow));
+            bail_out();
+        }
+        if engine::exiting() {
+            return give_up();
+        }
         if let Some(ex) = ExecutorGlobals::take_exception() {
             rethrow.get_or_insert(ex);
         }
@@ -195,6 +238,18 @@ fn deliver() -> PhpResult<()> {
             Err(PhpException::new(msg, 0, ce::exception()).with_object(zv))
         }
     }
+}
+
+/// Drops what is left to deliver and lets the pending exit unwind.
+fn give_up() -> PhpResult<()> {
+    drop_outside(with(Dispatcher::abandon));
+    Ok(())
+}
+
+/// Drops what is left to deliver, then lets the fatal error's bailout go on.
+fn bail_out() -> ! {
+    drop_outside(with(Dispatcher::abandon));
+    engine::resume_bailout()
 }
 
 /// `@file:line` where a closure was defined (ReflectionFunction; failure path only).

@@ -83,3 +83,49 @@ fn validation_errors_are_exceptions_with_event_and_field() {
         assert_eq!(field, "eventname");
     });
 }
+
+#[test]
+fn registrations_made_while_shutting_down_do_not_reach_the_next_request() {
+    let dir = std::env::temp_dir().join(format!("moodle_events_embed_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("late.php");
+    // A stream closed during shutdown runs PHP code that registers an observer and a sink.
+    std::fs::write(
+        &script,
+        r#"<?php
+class late_wrapper {
+    public $context;
+    public function stream_open($path, $mode, $options, &$opened) { return true; }
+    public function stream_read($n) { return ''; }
+    public function stream_eof() { return true; }
+    public function stream_close() {
+        moodle_events\observe('*', function ($e) { echo "LEAKED\n"; });
+        $GLOBALS['late_sink'] = moodle_events\redirect_events();
+    }
+}
+stream_wrapper_register('late', 'late_wrapper');
+$GLOBALS['late_stream'] = fopen('late://x', 'r');
+moodle_events\observe('*', function ($e) { $GLOBALS['seen'][] = $e->action; });
+return 1;
+"#,
+    )
+    .unwrap();
+    let require = format!("require '{}'", script.display());
+    request(|| {
+        eval(&require).unwrap();
+    });
+    request(|| {
+        assert_eq!(string("var_export(moodle_events\\is_redirecting(), true)"), "false");
+        eval("$GLOBALS['seen'] = []").unwrap();
+        let job = format!(
+            "moodle_events\\event::create_from_job('\\local_archiving\\event\\archive_job_deleted', {JOB})->trigger()"
+        );
+        eval(&job).unwrap();
+        assert_eq!(
+            string("count($GLOBALS['seen']) . ''"),
+            "0",
+            "no observer from the last request"
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

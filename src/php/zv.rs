@@ -8,6 +8,7 @@ use ext_php_rs::ffi::Bucket;
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, ZendObject, ZendStr, Zval};
 use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
+
 use std::ptr;
 
 const HASH_FLAG_PACKED: u32 = 1 << 2;
@@ -107,22 +108,6 @@ pub fn detach(v: &Zval, depth: usize) -> Zval {
     copy.into_zval(false).unwrap_or_default()
 }
 
-/// Does `v` hold an object anywhere (down to `depth` levels)?
-pub fn holds_object(v: &Zval, depth: usize) -> bool {
-    match deref(v) {
-        Some(v) if v.object().is_some() => true,
-        Some(v) => v.array().is_some_and(|ht| {
-            depth == 0
-                || ht_for_each(
-                    ht,
-                    |_, item| if holds_object(item, depth - 1) { Err(()) } else { Ok(()) },
-                )
-                .is_err()
-        }),
-        None => false,
-    }
-}
-
 impl Value for Zval {
     fn kind(&self) -> Kind<'_> {
         let Some(zv) = deref(self) else { return Kind::Null };
@@ -161,9 +146,12 @@ impl Value for Zval {
 const IS_ARRAY: u32 = 7;
 
 /// A zval viewing `ht` for as long as the borrow lasts, without taking a reference (no
-/// write to the table, which a shared borrow forbids). Never store it: share values
-/// inside it with `shallow_clone()`, which takes proper references.
-pub fn array_view(ht: &ZendHashTable) -> std::mem::ManuallyDrop<Zval> {
+/// write to the table, which a shared borrow forbids).
+///
+/// # Safety
+/// The view must not outlive `ht`, and must not be stored or shallow-cloned itself:
+/// share values *inside* it with `shallow_clone()`, which takes proper references.
+pub unsafe fn array_view(ht: &ZendHashTable) -> std::mem::ManuallyDrop<Zval> {
     let mut zv = Zval::new();
     zv.value.arr = ptr::from_ref(ht).cast_mut();
     zv.u1.type_info = IS_ARRAY;
@@ -195,7 +183,7 @@ pub fn read_prop(obj: &ZendObject, name: &str) -> PhpResult<Option<Zval>> {
     }
     if has_method(obj, "__get") {
         let v = obj.try_call_method("__get", vec![&name]);
-        ExecutorGlobals::throw_if_exception()?;
+        super::engine::after_call()?;
         return Ok(v.ok().filter(|v| !v.is_null()));
     }
     Ok(None)

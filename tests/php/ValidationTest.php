@@ -140,7 +140,7 @@ final class ValidationTest extends TestCase {
             [fn() => event::create_from_task('\local_archiving\event\archive_job_completed', fixtures::task('quiz')),
                 'eventname', 'use create_from_job()'],
             [fn() => event::create_from_file('\archivingstore_s3\event\read_task_completed', fixtures::file('s3', ['contextid' => null]),
-                fixtures::caller_other('read_task_completed')), 'contextid', 'is required'],
+                fixtures::caller_other('read_task_completed')), 'context', 'context (or contextid) is a required event property'],
             [fn() => event::create_from_job('\local_archiving\event\archive_job_failed', fixtures::job(['status' => '100']), ['cause' => 'x']),
                 'status', 'must be one of 200 (ERROR)'],
             [fn() => event::create_from_task('\archivingmod_quiz\event\task_completed', fixtures::task('quiz', ['status' => '100'])),
