@@ -89,6 +89,12 @@ pub fn check_caller_keys<V: Value + ?Sized>(ev: &EventName, derived: &V, caller:
     Ok(())
 }
 
+/// create_from_event: the user a transmission is about is the forwarded event's related
+/// user, else its actor.
+pub fn forwarded_user<'v, V: Value + ?Sized>(relateduserid: Option<&'v V>, userid: Option<&'v V>) -> Option<&'v V> {
+    relateduserid.filter(|v| v.kind() != Kind::Null).or(userid)
+}
+
 /// The `other` keys a factory fills from the record.
 pub fn derived_keys(ev: &EventName) -> impl Iterator<Item = &'static KeySpec> {
     ev.def.other.iter().filter(|k| k.from.is_some())

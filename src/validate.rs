@@ -205,6 +205,15 @@ pub fn check_snapshot_value<V: Value + ?Sized>(ev: &EventName, column: &[u8], v:
     walk(v, 0, limits.max_depth).map_err(|rule| ValidationError::new(&*ev.eventname, field(), rule))
 }
 
+/// `$USER->id` as the default userid: an int or a canonical numeric string, else 0.
+pub fn userid_from<V: Value + ?Sized>(id: Option<&V>) -> i64 {
+    match id.map(|v| v.kind()) {
+        Some(Kind::Int(i)) => i,
+        Some(Kind::Str(s)) => canonical_int(s).unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// Moodle's `CONTEXT_USER` context level.
 pub const CONTEXT_USER: i64 = 30;
 

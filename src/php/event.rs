@@ -11,7 +11,7 @@ use crate::error::{Rule, ValidationError};
 use crate::factory;
 use crate::record::{Field, Record, FIELDS};
 use crate::validate::{self, ContextArg, ContextInfo, CreateInput, Fixup};
-use crate::value::{canonical_int, Key, Kind, Value};
+use crate::value::{Key, Kind, Value};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::error::php_error;
@@ -127,14 +127,8 @@ fn apply_fixups(other: &mut Zval, fixups: &[Fixup]) {
 /// reading it is passed on.
 fn current_userid() -> PhpResult<i64> {
     let Some(user) = zv::global("USER") else { return Ok(0) };
-    let Some(id) = user.object().map(|u| read_prop(u, "id")).transpose()?.flatten() else {
-        return Ok(0);
-    };
-    Ok(match id.kind() {
-        Kind::Int(i) => i,
-        Kind::Str(s) => canonical_int(s).unwrap_or(0),
-        _ => 0,
-    })
+    let id = user.object().map(|u| read_prop(u, "id")).transpose()?.flatten();
+    Ok(validate::userid_from(id.as_ref()))
 }
 
 fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option<ContextInfo>> {
@@ -384,8 +378,8 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
         from.contextid = None;
     }
     from.courseid = get("courseid");
-    // The user the forwarded event is about: its related user, else its actor.
-    from.relateduserid = get("relateduserid").filter(|v| !v.is_null()).or_else(|| get("userid"));
+    from.relateduserid =
+        factory::forwarded_user(data.get("relateduserid"), data.get("userid")).map(Zval::shallow_clone);
     Ok(())
 }
 

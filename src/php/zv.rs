@@ -11,6 +11,14 @@ use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
 
 use std::ptr;
 
+/// The raw hash-table walk below reads the layout PHP 8.2 introduced (packed arrays of
+/// bare zvals in `arPacked`, Buckets in `arData`); the headers we build against must be
+/// 8.2 (module API 20220829) or newer, which share it.
+const _: () = assert!(
+    ext_php_rs::ffi::ZEND_MODULE_API_NO >= 20220829,
+    "PHP 8.2 or newer headers are required"
+);
+
 const HASH_FLAG_PACKED: u32 = 1 << 2;
 const IS_UNDEF: u32 = 0;
 
