@@ -178,10 +178,6 @@ pub fn long(i: i64) -> Zval {
     zv
 }
 
-pub fn opt_long(i: Option<i64>) -> Zval {
-    i.map_or_else(Zval::null, long)
-}
-
 /// A property of an object: from its property table, else through `__get` (Moodle's
 /// context objects expose id, contextlevel and instanceid that way). An exception thrown
 /// by `__get` is passed on.
