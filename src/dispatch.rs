@@ -262,18 +262,9 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
     /// Drops observers, sinks and queued deliveries (tests; request shutdown).
     #[must_use]
     pub fn reset(&mut self) -> Leftovers<E, C> {
-        let mut left = Leftovers {
-            events: Vec::new(),
-            callbacks: Vec::new(),
-            sink: self.stop(),
-        };
+        let mut left = self.abandon();
+        left.sink = self.stop();
         left.callbacks.extend(self.observers.drain(..).map(|o| o.callback));
-        left.events.extend(self.queue.drain(..).map(|(e, _)| e));
-        if let Some((e, cbs)) = self.current.take() {
-            left.events.push(e);
-            left.callbacks.extend(cbs);
-        }
-        self.dispatching = false;
         left
     }
 }
@@ -372,7 +363,11 @@ mod tests {
         let calls = drain(&d, |d, cb, _| {
             if cb == "resetter" {
                 let left = d.borrow_mut().reset();
-                assert_eq!(left.callbacks, ["resetter", "never", "never"]);
+                assert_eq!(
+                    left.callbacks,
+                    ["never", "resetter", "never"],
+                    "pending calls, then every observer"
+                );
             }
         });
         assert_eq!(calls, ["resetter:e"]);

@@ -44,26 +44,28 @@ fn string(code: &str) -> String {
 
 const JOB: &str = "(object)['id' => '12', 'contextid' => '34', 'userid' => '5', 'status' => '100']";
 
+/// Triggers `\local_archiving\event\<name>` made from a job row.
+fn trigger_job(name: &str) {
+    let code = format!("moodle_events\\event::create_from_job('\\local_archiving\\event\\{name}', {JOB})->trigger()");
+    eval(&code).unwrap();
+}
+
 #[test]
 fn nothing_leaks_from_one_request_into_the_next() {
     request(|| {
         eval("$GLOBALS['log'] = new ArrayObject()").unwrap();
         eval("moodle_events\\observe('*', fn($e) => $GLOBALS['log'][] = $e->action)").unwrap();
-        let job = format!("moodle_events\\event::create_from_job('\\local_archiving\\event\\archive_job_completed', {JOB})->trigger()");
-        eval(&job).unwrap();
+        trigger_job("archive_job_completed");
         assert_eq!(string("implode(',', $GLOBALS['log']->getArrayCopy())"), "completed");
         eval("$GLOBALS['sink'] = moodle_events\\redirect_events()").unwrap();
-        eval(&job).unwrap();
+        trigger_job("archive_job_completed");
         assert_eq!(string("$GLOBALS['sink']->count() . ''"), "1");
     });
     // The next request starts clean: no sink, no observer.
     request(|| {
         assert_eq!(string("var_export(moodle_events\\is_redirecting(), true)"), "false");
         eval("$GLOBALS['log'] = new ArrayObject()").unwrap();
-        let job = format!(
-            "moodle_events\\event::create_from_job('\\local_archiving\\event\\archive_job_deleted', {JOB})->trigger()"
-        );
-        eval(&job).unwrap();
+        trigger_job("archive_job_deleted");
         assert_eq!(string("count($GLOBALS['log']) . ''"), "0");
     });
 }
@@ -117,10 +119,7 @@ return 1;
     request(|| {
         assert_eq!(string("var_export(moodle_events\\is_redirecting(), true)"), "false");
         eval("$GLOBALS['seen'] = []").unwrap();
-        let job = format!(
-            "moodle_events\\event::create_from_job('\\local_archiving\\event\\archive_job_deleted', {JOB})->trigger()"
-        );
-        eval(&job).unwrap();
+        trigger_job("archive_job_deleted");
         assert_eq!(
             string("count($GLOBALS['seen']) . ''"),
             "0",
