@@ -71,9 +71,18 @@ impl Event {
     }
 }
 
-/// Reads the context, then validates the header and `other`.
-fn build(ev: EventName, input: &CreateInput<'_, Zval>, other: Option<Zval>) -> PhpResult<Event> {
-    let context = context_of(&ev, input)?;
+/// Reads the context (unless the caller already knows it), then validates the header and
+/// `other`.
+fn build(
+    ev: EventName,
+    input: &CreateInput<'_, Zval>,
+    other: Option<Zval>,
+    known_context: Option<ContextInfo>,
+) -> PhpResult<Event> {
+    let context = match known_context {
+        Some(c) => Some(c),
+        None => context_of(&ev, input)?,
+    };
     let header = validate::check_header(&ev, input, context, current_userid()?).map_err(throw)?;
     let fixups = validate::validate_other(&ev, other.as_ref(), header.objectid, super::limits()).map_err(throw)?;
     let other = match other {
@@ -223,7 +232,8 @@ fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
 struct FromRecord {
     objectid: Option<Zval>,
     contextid: Option<Zval>,
-    context: Option<Zval>,
+    /// A context known in full (a forwarded event's), used without a lookup.
+    context: Option<ContextInfo>,
     relateduserid: Option<Zval>,
     courseid: Option<Zval>,
     snapshot: Option<Zval>,
@@ -275,12 +285,11 @@ fn create_from(
     let input = CreateInput {
         objectid: from.objectid.as_ref(),
         contextid: from.contextid.as_ref(),
-        context: from.context.as_ref(),
         relateduserid: from.relateduserid.as_ref(),
         courseid: from.courseid.as_ref(),
         ..CreateInput::default()
     };
-    let mut event = build(ev, &input, other)?;
+    let mut event = build(ev, &input, other, from.context)?;
     if let Some(snapshot) = from.snapshot {
         let table = event.rec.name.def.objecttable().unwrap_or_default();
         let id = event
@@ -297,18 +306,13 @@ fn create_from(
 /// the record is the truth. Null when nothing was given, as in Moodle.
 fn merge_other(ev: &EventName, derived: &ZendHashTable, caller: Option<&ZendHashTable>) -> PhpResult<Option<Zval>> {
     let depth = detach_depth();
+    // SAFETY: both views live only for this check, while the tables are borrowed.
+    let (derived_view, caller_view) = unsafe { (zv::array_view(derived), caller.map(|c| zv::array_view(c))) };
+    factory::check_caller_keys(ev, &*derived_view, caller_view.as_deref()).map_err(throw)?;
     let mut other = ZendHashTable::with_capacity(ev.def.other.len() as u32);
     for spec in ev.def.other {
         let mine = derived.get(spec.key).and_then(deref);
         let theirs = caller.and_then(|c| c.get(spec.key)).and_then(deref);
-        if mine.is_some() && theirs.is_some() {
-            let column = spec.from.unwrap_or("forwarded event");
-            return Err(fail(
-                &ev.eventname,
-                &format!("other.{}", spec.key),
-                Rule::Derived { column },
-            ));
-        }
         if let Some(v) = mine.or(theirs) {
             let _ = other.insert(spec.key, zv::detach(v, depth));
         }
@@ -366,16 +370,18 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
     if let Some(name) = get("eventname") {
         let _ = other.insert("eventname", name);
     }
-    from.contextid = get("contextid");
-    let level = get("contextlevel").filter(|v| !v.is_null());
     // Keep the forwarded event's context as it was, without a lookup.
-    if let Some(level) = level {
-        let mut ctx = ZendObject::new_stdclass();
-        let _ = ctx.set_property("id", get("contextid").unwrap_or_default());
-        let _ = ctx.set_property("contextlevel", level);
-        let _ = ctx.set_property("instanceid", get("contextinstanceid").unwrap_or_default());
-        from.context = Some(ctx.into_zval(false)?);
-        from.contextid = None;
+    let int = |k: &str| validate::int_field(ev, &format!("forwarded.{k}"), data.get(k)).map_err(throw);
+    match (int("contextid")?, int("contextlevel")?) {
+        (Some(id), Some(level)) => {
+            from.context = Some(ContextInfo {
+                id,
+                level: Some(level),
+                instanceid: int("contextinstanceid")?,
+                courseid: None,
+            })
+        }
+        _ => from.contextid = get("contextid"),
     }
     from.courseid = get("courseid");
     from.relateduserid =
@@ -394,7 +400,7 @@ impl Event {
         let data = unsafe { zv::array_view(data) };
         let input = validate::split_create_data(&ev, &*data).map_err(throw)?;
         let other = input.other.map(|o| zv::detach(o, detach_depth()));
-        build(ev, &input, other)
+        build(ev, &input, other, None)
     }
 
     /// archive_job_* and write_task_* from a local_archiving_job row.
