@@ -266,11 +266,6 @@ impl<'a> Gen<'a> {
             let required = m
                 .get("required")
                 .is_none_or(|v| v.as_bool().expect("required must be a bool"));
-            let decode_json = match opt_s(&m, "decode") {
-                None => false,
-                Some("json") => true,
-                Some(d) => panic!("catalogue: {here}: unknown decode `{d}`"),
-            };
             let same_as_objectid = match opt_s(&m, "same_as") {
                 None => false,
                 Some("objectid") => true,
@@ -278,7 +273,7 @@ impl<'a> Gen<'a> {
             };
             let ty = self.ty(&m, &here);
             out.push(format!(
-                "KeySpec {{ key: {}, required: {required}, doc: {}, from: {}, decode_json: {decode_json}, same_as_objectid: {same_as_objectid}, ty: {ty} }}",
+                "KeySpec {{ key: {}, required: {required}, doc: {}, from: {}, same_as_objectid: {same_as_objectid}, ty: {ty} }}",
                 lit(&key),
                 lit(&doc),
                 opt_lit(opt_s(&m, "from")),

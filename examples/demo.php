@@ -30,7 +30,8 @@ event::create_from_job('\local_archiving\event\archive_job_updated', $job,
 // Two activity tasks: a quiz and an assignment.
 foreach ([['77', 'quiz', 9, 3], ['78', 'assign', 10, 4]] as [$id, $mod, $cmid, $instance]) {
     event::create_from_task("\\archivingmod_$mod\\event\\task_created", $task($id, $mod, '20', '0'),
-        ['activity' => ['cmid' => $cmid, 'modname' => $mod, 'instanceid' => $instance]])->trigger();
+        ['activity' => ['cmid' => $cmid, 'modname' => $mod, 'instanceid' => $instance], 'settings' => ['attempts' => true]])
+        ->trigger();
 }
 event::create_from_task('\archivingmod_quiz\event\task_updated', $task('77', 'quiz', '100', '50'),
     ['updatedfields' => ['progress', 'status']])->trigger();

@@ -201,8 +201,6 @@ pub struct KeySpec {
     pub doc: &'static str,
     /// The record property a `create_from_*` factory derives this key from.
     pub from: Option<&'static str>,
-    /// The record property holds JSON text that is decoded into the value.
-    pub decode_json: bool,
     /// The value must equal the event's objectid (a write task's job is its object).
     pub same_as_objectid: bool,
     pub ty: Type,

@@ -178,10 +178,27 @@ pub fn context_arg<'a, V: Value + ?Sized>(ev: &EventName, input: &CreateInput<'a
     }
 }
 
-/// Does a record snapshot keep this property? Only public columns (PHP mangles the names
-/// of private and protected ones with a leading NUL byte), and never a secret-named one.
-pub fn snapshot_keeps(property: &[u8]) -> bool {
-    property.first() != Some(&0) && !is_secret_key(property)
+/// What a record snapshot does with one property of the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotColumn {
+    /// A public column: copied.
+    Keep,
+    /// A secret-named column (`wstoken`): kept as null, so the snapshot still has every
+    /// column of its table (Moodle's developer check of snapshots expects them all).
+    Redact,
+    /// Not a column: a private or protected property (PHP mangles their names with a
+    /// leading NUL byte).
+    Drop,
+}
+
+pub fn snapshot_column(property: &[u8]) -> SnapshotColumn {
+    if property.first() == Some(&0) {
+        SnapshotColumn::Drop
+    } else if is_secret_key(property) {
+        SnapshotColumn::Redact
+    } else {
+        SnapshotColumn::Keep
+    }
 }
 
 /// A snapshot column must hold a database value: null, bool, int, finite float, string
@@ -680,9 +697,9 @@ mod tests {
 
     #[test]
     fn snapshot_columns() {
-        assert!(snapshot_keeps(b"status"));
-        assert!(!snapshot_keeps(b"wstoken"));
-        assert!(!snapshot_keeps(b"\0*\0hidden"));
+        assert_eq!(snapshot_column(b"status"), SnapshotColumn::Keep);
+        assert_eq!(snapshot_column(b"wstoken"), SnapshotColumn::Redact);
+        assert_eq!(snapshot_column(b"\0*\0hidden"), SnapshotColumn::Drop);
     }
 
     #[test]

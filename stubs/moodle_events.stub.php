@@ -58,7 +58,7 @@ namespace moodle_events {
 
         /**
          * A task_* event from a local_archiving_activity_task row, whose archivingmod must be
-         * the event's plugin. other.jobid, settings (JSON-decoded), progress and status come
+         * the event's plugin. other.jobid, progress and status come
          * from the row; its wstoken never reaches the event.
          *
          * @throws validation_exception

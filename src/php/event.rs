@@ -10,7 +10,7 @@ use crate::catalogue::{EventName, Factory};
 use crate::error::{Rule, ValidationError};
 use crate::factory;
 use crate::record::{Field, Record, FIELDS};
-use crate::validate::{self, ContextArg, ContextInfo, CreateInput, Fixup};
+use crate::validate::{self, ContextArg, ContextInfo, CreateInput, Fixup, SnapshotColumn};
 use crate::value::{Key, Kind, Value};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
@@ -202,8 +202,8 @@ fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
     }
 }
 
-/// A snapshot: a stdClass copy of the record's public columns, without secret-named ones
-/// (a task row carries its web service token) and detached from the caller. A column
+/// A snapshot: a stdClass copy of the record's public columns, secret-named ones set to
+/// null (a task row carries its web service token) and detached from the caller. A column
 /// that is no database value (an object, a resource) is refused: none may tie the event
 /// to live PHP state or into a reference cycle.
 fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
@@ -211,15 +211,18 @@ fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
     let depth = detach_depth();
     if let Ok(props) = record.get_properties() {
         zv::ht_for_each(props, |k, v| {
-            let name = match k {
-                Key::Int(i) => i.to_string(),
-                Key::Str(s) if !validate::snapshot_keeps(s) => return Ok(()),
-                Key::Str(s) => {
-                    validate::check_snapshot_value(ev, s, v, super::limits())?;
-                    String::from_utf8_lossy(s).into_owned()
-                }
+            let (name, value) = match k {
+                Key::Int(i) => (i.to_string(), zv::detach(v, depth)),
+                Key::Str(s) => match validate::snapshot_column(s) {
+                    SnapshotColumn::Drop => return Ok(()),
+                    SnapshotColumn::Redact => (String::from_utf8_lossy(s).into_owned(), Zval::null()),
+                    SnapshotColumn::Keep => {
+                        validate::check_snapshot_value(ev, s, v, super::limits())?;
+                        (String::from_utf8_lossy(s).into_owned(), zv::detach(v, depth))
+                    }
+                },
             };
-            let _ = copy.set_property(&name, zv::detach(v, depth));
+            let _ = copy.set_property(&name, value);
             Ok(())
         })
         .map_err(throw)?;
@@ -267,11 +270,6 @@ fn create_from(
             if v.kind() == Kind::Null {
                 continue;
             }
-            let v = if spec.decode_json {
-                decode_json(&ev, spec.key, &v)?
-            } else {
-                v
-            };
             let _ = derived.insert(spec.key, v);
         }
         from.objectid = read_prop(record, "id")?;
@@ -328,22 +326,6 @@ fn merge_other(ev: &EventName, derived: &ZendHashTable, caller: Option<&ZendHash
         });
     }
     Ok((!other.is_empty()).then(|| other.into_zval(false).unwrap_or_default()))
-}
-
-fn decode_json(ev: &EventName, key: &str, v: &Zval) -> PhpResult<Zval> {
-    let Kind::Str(text) = v.kind() else {
-        return Ok(v.shallow_clone());
-    };
-    let json: serde_json::Value = serde_json::from_slice(text).map_err(|_| {
-        fail(
-            &ev.eventname,
-            &format!("other.{key}"),
-            Rule::Invalid {
-                expected: "valid JSON text in the record's column".into(),
-            },
-        )
-    })?;
-    Ok(zv::from_json(&json))
 }
 
 /// create_from_event: the forwarded event's name, context and user.

@@ -225,45 +225,6 @@ pub fn global(name: &str) -> Option<Zval> {
     v
 }
 
-/// JSON (as decoded by serde_json) to a PHP value, like `json_decode($s, true)`.
-pub fn from_json(v: &serde_json::Value) -> Zval {
-    use serde_json::Value as J;
-    match v {
-        J::Null => Zval::null(),
-        J::Bool(b) => {
-            let mut zv = Zval::new();
-            zv.set_bool(*b);
-            zv
-        }
-        J::Number(n) => match n.as_i64() {
-            Some(i) => long(i),
-            None => {
-                let mut zv = Zval::new();
-                zv.set_double(n.as_f64().unwrap_or_default());
-                zv
-            }
-        },
-        J::String(s) => string(s),
-        J::Array(a) => {
-            let mut ht = ZendHashTable::with_capacity(a.len() as u32);
-            for item in a {
-                let _ = ht.push(from_json(item));
-            }
-            ht.into_zval(false).unwrap_or_default()
-        }
-        J::Object(o) => {
-            let mut ht = ZendHashTable::with_capacity(o.len() as u32);
-            for (k, item) in o {
-                let _ = match crate::value::canonical_int(k.as_bytes()) {
-                    Some(i) => ht.insert_at_index(i, from_json(item)),
-                    None => ht.insert(k.as_str(), from_json(item)),
-                };
-            }
-            ht.into_zval(false).unwrap_or_default()
-        }
-    }
-}
-
 /// A zval returned with a declared PHP type (reflection and stubs show the real type
 /// instead of `mixed`).
 macro_rules! typed_return {

@@ -156,8 +156,6 @@ final class ValidationTest extends TestCase {
                 'other.jobid', "must be the event's objectid 12, got 13"],
             [fn() => event::create_from_job('\local_archiving\event\archive_job_completed', fixtures::job(['id' => 'x', 'status' => '100'])),
                 'objectid', 'integer'],
-            [fn() => event::create_from_task('\archivingmod_quiz\event\task_created', fixtures::task('quiz', ['settings' => '{broken']),
-                fixtures::caller_other('task_created')), 'other.settings', 'JSON'],
             [fn() => event::create_from_task('\archivingmod_quiz\event\task_failed', fixtures::task_for('task_failed', 'quiz'), ['cause' => 'x', 'wstoken' => 'abc123']),
                 'other.wstoken', 'secret'],
             [fn() => event::create_from_event('\archivingevent_apistub\event\transmission_failed', new \stdClass(), ['cause' => 'x']),

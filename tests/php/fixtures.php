@@ -41,7 +41,8 @@ final class fixtures {
             'archive_job_failed', 'archive_job_aborted', 'task_failed', 'task_aborted',
             'write_task_failed', 'write_task_aborted', 'read_task_failed', 'read_task_aborted',
             'transmission_failed' => ['cause' => 'The storage was full'],
-            'task_created' => ['activity' => ['cmid' => 9, 'modname' => 'quiz', 'instanceid' => 3]],
+            'task_created' => ['activity' => ['cmid' => 9, 'modname' => 'quiz', 'instanceid' => 3],
+                'settings' => ['paper' => 'A4', 'attempts' => [1, 2]]],
             'task_updated' => ['updatedfields' => ['progress', 'status']],
             'write_task_created', 'read_task_created', 'read_task_completed' =>
                 ['source' => ['path' => '/tmp/a.tar.gz'], 'destination' => ['path' => 'archives/a.tar.gz']],
