@@ -146,7 +146,7 @@ namespace moodle_events {
 
         /**
          * Adds a copy of the record of the event's objecttable whose id is the objectid: its
-         * public columns less secret-named ones (a column holding an object is refused).
+         * public columns, secret-named ones as null (a column holding an object is refused).
          *
          * @throws validation_exception for another table, another id, an object column, or
          *     after trigger().
