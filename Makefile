@@ -33,6 +33,9 @@ test-embed: deps
 test-php: build
 	$(PHP_EXT) /usr/bin/phpunit -c tests/phpunit.xml
 
-## Regenerate what derives from catalogue/events.json.
+GEN := cargo run -q --no-default-features --features gen --bin moodle-events-gen --
+
+## Regenerate what derives from catalogue/events.json: the README's table and the bridge.
 docs:
-	cargo run -q --no-default-features --features gen --bin moodle-events-gen -- readme README.md
+	$(GEN) readme README.md
+	$(GEN) bridge php

@@ -265,6 +265,16 @@ pub struct EventDef {
     /// The `status` a record must have for a factory to make this event from it
     /// (a job is COMPLETED when archive_job_completed is triggered, …).
     pub record_status: Option<&'static ValueSet>,
+    /// The page get_url() points to.
+    pub url: Option<Url>,
+}
+
+/// A Moodle page and its parameters, each taken from a data field (`objectid`) or an
+/// `other` key (`other.jobid`).
+#[derive(Debug)]
+pub struct Url {
+    pub path: &'static str,
+    pub params: &'static [(&'static str, &'static str)],
 }
 
 impl PartialEq for EventDef {
@@ -455,6 +465,41 @@ pub fn find_definition(name: &str) -> Result<&'static EventDef, ValidationError>
         return Ok(def);
     }
     resolve(name).map(|e| e.def)
+}
+
+/// Where a component lives in a Moodle code tree, e.g. `local/archiving/driver/mod/quiz`
+/// for `archivingmod_quiz`: the catalogue's fixed components and any valid plugin name of
+/// its plugin types.
+pub fn location(component: &str) -> Option<String> {
+    let dir = |key: &str| LOCATIONS.iter().find(|(k, _)| *k == key).map(|(_, d)| *d);
+    FAMILIES.iter().find_map(|f| match (f.component, f.matches(component)?) {
+        (ComponentRule::Fixed(c), None) => dir(c).map(str::to_string),
+        (ComponentRule::Subplugin(t), Some(name)) if is_valid_plugin_name(name) => Some(format!("{}/{name}", dir(t)?)),
+        _ => None,
+    })
+}
+
+/// The events a component defines (empty for a component outside the catalogue).
+pub fn events_of(component: &str) -> Vec<&'static EventDef> {
+    EVENTS
+        .iter()
+        .copied()
+        .filter(|d| d.family.matches(component).is_some() && location(component).is_some())
+        .collect()
+}
+
+/// The components known today: the fixed ones and every known subplugin, in catalogue
+/// order, each once.
+pub fn known_components() -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in FAMILIES {
+        for c in f.known_components() {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// Every definition, in catalogue order.

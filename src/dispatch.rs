@@ -167,6 +167,12 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
         (sink, old)
     }
 
+    /// Stops redirection (a Moodle sink takes over); returns the sink that was active.
+    #[must_use]
+    pub fn stop_redirecting(&mut self) -> Option<Rc<Sink<E>>> {
+        self.stop()
+    }
+
     fn stop(&mut self) -> Option<Rc<Sink<E>>> {
         let old = self.active.take();
         if let Some(old) = &old {

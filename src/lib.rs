@@ -4,6 +4,7 @@
 //! types; [`php`] (feature `php`, on by default) is the ext-php-rs binding that converts
 //! between PHP and the core. `cargo test --no-default-features` tests the core alone.
 
+pub mod bridge;
 pub mod catalogue;
 pub mod dispatch;
 pub mod docs;

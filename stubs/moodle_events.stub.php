@@ -127,7 +127,11 @@ namespace moodle_events {
         public function get_description(): string {}
 
         /**
-         * Hands the event to the active sink, else to the observers.
+         * Hands the event to the active sink, else to the observers. Inside Moodle (its
+         * \core\event\base loaded and this event's bridge class there), the event is
+         * handed to Moodle instead: its bridge class's create_from_native() makes the real
+         * Moodle event with the same data, whose trigger() goes to Moodle's sink or to
+         * Moodle's observers and log stores.
          *
          * @throws validation_exception when triggered twice ("Can not trigger event twice").
          */
@@ -171,7 +175,9 @@ namespace moodle_events {
 
     /**
      * Events captured while redirecting (Moodle's phpunit_event_sink). Made by
-     * redirect_events() only.
+     * redirect_events() only. Inside Moodle's PHPUnit it is Moodle's own sink, seen through
+     * this class: it holds the real Moodle events (the bridge classes of php/) and any
+     * other event Moodle triggers meanwhile, as $this->redirectEvents() does.
      */
     final class sink implements \Countable, \IteratorAggregate {
         /**
@@ -199,14 +205,15 @@ namespace moodle_events {
         /**
          * The first captured event, or the first of that class name (leading backslash optional).
          *
-         * @throws validation_exception for a name that is not a catalogue event.
+         * @return event|\core\event\base|null (Moodle events inside Moodle's PHPUnit)
+         * @throws validation_exception for a name that is not a catalogue event (outside Moodle).
          */
-        public function first_event(?string $eventname = null): ?event {}
+        public function first_event(?string $eventname = null): ?object {}
 
         /**
          * Position of the first captured event of that class name, or null.
          *
-         * @throws validation_exception for a name that is not a catalogue event.
+         * @throws validation_exception for a name that is not a catalogue event (outside Moodle).
          */
         public function event_position(string $eventname): ?int {}
 
@@ -259,6 +266,8 @@ namespace moodle_events {
 
     /**
      * Starts redirecting triggered events into a new sink (any earlier sink stops receiving).
+     * Inside Moodle's PHPUnit (PHPUNIT_TEST true), this is Moodle's own redirection, as
+     * advanced_testcase::redirectEvents() starts it.
      */
     function redirect_events(): sink {}
 
@@ -279,7 +288,8 @@ namespace moodle_events {
     function observe(string $eventname, callable $callback, int $priority = 0): void {}
 
     /**
-     * Drops every observer and sink (tests).
+     * Drops every observer and sink (tests); inside Moodle's PHPUnit it also stops Moodle's
+     * redirection.
      */
     function reset(): void {}
 }

@@ -2,8 +2,12 @@
 //!
 //! `moodle-events-gen readme [README.md]`  rewrites the README's generated catalogue table.
 //! `moodle-events-gen catalogue`           prints the catalogue as Markdown.
+//! `moodle-events-gen bridge [DIR]`        writes the Moodle bridge for local_archiving and
+//!                                         every known subplugin into DIR (default `php`).
+//! `moodle-events-gen bridge DIR COMPONENT…` writes the bridge of those components only
+//!                                         (e.g. `archivingmod_forum`, `archivingstore_s3`).
 
-use moodle_events::docs;
+use moodle_events::{bridge, docs};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -39,8 +43,42 @@ fn main() -> ExitCode {
             print!("{}", docs::catalogue_markdown());
             ExitCode::SUCCESS
         }
+        Some("bridge") => {
+            let dir = std::path::Path::new(args.get(1).map_or(bridge::TREE, String::as_str));
+            let files = if args.len() > 2 {
+                let mut files = Vec::new();
+                for component in &args[2..] {
+                    match bridge::component_files(component) {
+                        Ok(f) => files.extend(f),
+                        Err(e) => {
+                            eprintln!("moodle-events-gen: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
+                files
+            } else {
+                bridge::known_tree()
+            };
+            for f in files {
+                let path = dir.join(&f.path);
+                if std::fs::read_to_string(&path).is_ok_and(|t| t == f.text) {
+                    continue;
+                }
+                let written = path
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| std::fs::write(&path, &f.text));
+                if let Err(e) = written {
+                    eprintln!("moodle-events-gen: cannot write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+                println!("wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
         _ => {
-            eprintln!("usage: moodle-events-gen readme [README.md] | catalogue");
+            eprintln!("usage: moodle-events-gen readme [README.md] | catalogue | bridge [DIR [COMPONENT…]]");
             ExitCode::from(2)
         }
     }

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod engine;
 pub mod event;
 pub mod exception;
+pub mod moodle;
 pub mod sink;
 pub mod zv;
 
@@ -55,14 +56,14 @@ pub fn array_iterator(array: Zval) -> PhpResult<zv::IteratorObject> {
 /// Starts redirecting triggered events into a new sink (stopping any other).
 #[php_function]
 #[php(name = "moodle_events\\redirect_events")]
-pub fn redirect_events() -> sink::Sink {
+pub fn redirect_events() -> PhpResult<sink::Sink> {
     sink::redirect_events()
 }
 
 /// Is a sink capturing triggered events now?
 #[php_function]
 #[php(name = "moodle_events\\is_redirecting")]
-pub fn is_redirecting() -> bool {
+pub fn is_redirecting() -> PhpResult<bool> {
     sink::is_redirecting()
 }
 
@@ -88,8 +89,8 @@ pub fn observe(eventname: engine::NameArg<'_>, callback: Callback, priority: i64
 /// Drops every observer and sink, and anything queued (tests).
 #[php_function]
 #[php(name = "moodle_events\\reset")]
-pub fn reset() {
-    sink::reset();
+pub fn reset() -> PhpResult<()> {
+    sink::reset()
 }
 
 fn startup(_ty: i32, _module_number: i32) -> i32 {

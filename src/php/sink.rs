@@ -2,6 +2,7 @@
 //! observers one at a time and reports their failures as warnings.
 
 use super::engine::{self, Called, NameArg};
+use super::moodle;
 use super::event::Event;
 use super::exception::throw;
 use super::zv;
@@ -42,7 +43,14 @@ fn with<R>(f: impl FnOnce(&mut Dispatcher<Zval, Zval>) -> R) -> R {
 #[php(implements(ce = ce::countable, stub = "\\Countable"))]
 #[php(implements(ce = ce::aggregate, stub = "\\IteratorAggregate"))]
 pub struct Sink {
-    inner: Rc<dispatch::Sink<Zval>>,
+    inner: Inner,
+}
+
+/// Outside Moodle the extension's own sink; inside Moodle's PHPUnit, Moodle's
+/// `phpunit_event_sink`, whose events are the bridge classes' (real Moodle events).
+enum Inner {
+    Native(Rc<dispatch::Sink<Zval>>),
+    Moodle(Zval),
 }
 
 fn event_of(zv: &Zval) -> Option<&Event> {
@@ -55,70 +63,125 @@ fn same_name(event: &Zval, name: &str) -> bool {
     event_of(event).is_some_and(|e| e.eventname() == name)
 }
 
+/// Does this captured event's class have that name (leading backslash optional)?
+fn class_is(event: &Zval, name: &str) -> bool {
+    let name = name.trim_start_matches('\\');
+    match event_of(event) {
+        Some(e) => e.eventname().trim_start_matches('\\') == name,
+        None => event
+            .object()
+            .and_then(|o| o.get_class_name().ok())
+            .is_some_and(|c| c.eq_ignore_ascii_case(name)),
+    }
+}
+
 #[php_impl]
 #[php(change_method_case = "snake_case")]
 impl Sink {
     /// The captured events, in trigger order (the same instances).
-    pub fn get_events(&self) -> ZBox<ZendHashTable> {
-        let events = self.inner.events();
-        let mut ht = ZendHashTable::with_capacity(events.len() as u32);
-        for e in events {
-            let _ = ht.push(e);
+    pub fn get_events(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        match &self.inner {
+            Inner::Native(sink) => {
+                let events = sink.events();
+                let mut ht = ZendHashTable::with_capacity(events.len() as u32);
+                for e in events {
+                    let _ = ht.push(e);
+                }
+                Ok(ht)
+            }
+            Inner::Moodle(sink) => Ok(moodle::call(sink, "get_events")?
+                .array()
+                .map_or_else(ZendHashTable::new, |a| a.to_owned())),
         }
-        ht
     }
 
-    pub fn count(&self) -> i64 {
-        self.inner.len() as i64
+    pub fn count(&self) -> PhpResult<i64> {
+        match &self.inner {
+            Inner::Native(sink) => Ok(sink.len() as i64),
+            Inner::Moodle(sink) => Ok(moodle::call(sink, "count")?.long().unwrap_or_default()),
+        }
     }
 
     /// Forgets the captured events; redirection goes on.
-    pub fn clear(&self) {
-        drop(self.inner.clear());
+    pub fn clear(&self) -> PhpResult<()> {
+        match &self.inner {
+            Inner::Native(sink) => drop(sink.clear()),
+            Inner::Moodle(sink) => drop(moodle::call(sink, "clear")?),
+        }
+        Ok(())
     }
 
     /// Stops redirection (whichever sink is active); the events stay readable.
-    pub fn close(&self) {
-        let stopped = with(|d| d.close(&self.inner));
-        drop(stopped);
+    pub fn close(&self) -> PhpResult<()> {
+        match &self.inner {
+            Inner::Native(sink) => drop(with(|d| d.close(sink))),
+            Inner::Moodle(sink) => drop(moodle::call(sink, "close")?),
+        }
+        Ok(())
     }
 
-    /// The first event, or the first of that class name (a catalogue event).
-    pub fn first_event(&self, eventname: Option<NameArg<'_>>) -> PhpResult<Option<zv::EventObject>> {
+    /// The first event, or the first of that class name.
+    pub fn first_event(&self, eventname: Option<NameArg<'_>>) -> PhpResult<Option<zv::AnyObject>> {
         let at = match eventname {
             None => Some(0),
             Some(name) => self.event_position(name)?.map(|p| p as usize),
         };
-        Ok(at.and_then(|at| self.inner.get(at)).map(zv::EventObject))
+        let Some(at) = at else { return Ok(None) };
+        Ok(match &self.inner {
+            Inner::Native(sink) => sink.get(at),
+            Inner::Moodle(_) => self.get_events()?.values().nth(at).map(Zval::shallow_clone),
+        }
+        .map(zv::AnyObject))
     }
 
-    /// Position of the first event of that class name (a catalogue event).
+    /// Position of the first event of that class name: a catalogue event (inside
+    /// Moodle's PHPUnit, any event class: Moodle's sink captures them all).
     pub fn event_position(&self, eventname: NameArg<'_>) -> PhpResult<Option<i64>> {
-        let name = super::resolve(eventname.utf8()?)?.eventname;
-        Ok(self.inner.position(|e| same_name(e, &name)).map(|p| p as i64))
+        let name = eventname.utf8()?;
+        match &self.inner {
+            Inner::Native(sink) => {
+                let name = super::resolve(name)?.eventname;
+                Ok(sink.position(|e| same_name(e, &name)).map(|p| p as i64))
+            }
+            Inner::Moodle(_) => Ok(self
+                .get_events()?
+                .values()
+                .position(|e| class_is(e, name))
+                .map(|p| p as i64)),
+        }
     }
 
     #[php(name = "getIterator")]
     pub fn get_iterator(&self) -> PhpResult<zv::IteratorObject> {
-        super::array_iterator(self.get_events().into_zval(false)?)
+        super::array_iterator(self.get_events()?.into_zval(false)?)
     }
 }
 
 /// Starts redirecting triggered events into a new sink (stopping any other). Once the
 /// request is shutting down, the sink is a closed one: nothing may outlive the request.
-pub fn redirect_events() -> Sink {
+/// Inside Moodle's PHPUnit it is Moodle's own redirection (`phpunit_util`), as
+/// `advanced_testcase::redirectEvents()` starts it: one sink, holding the bridge events.
+pub fn redirect_events() -> PhpResult<Sink> {
     if SHUTTING_DOWN.get() {
-        return Sink {
-            inner: Rc::new(dispatch::Sink::closed()),
-        };
+        return Ok(Sink {
+            inner: Inner::Native(Rc::new(dispatch::Sink::closed())),
+        });
+    }
+    if let Some(sink) = moodle::start_redirection()? {
+        drop(with(Dispatcher::stop_redirecting));
+        return Ok(Sink {
+            inner: Inner::Moodle(sink),
+        });
     }
     let (inner, stopped) = with(Dispatcher::redirect);
     drop(stopped);
-    Sink { inner }
+    Ok(Sink {
+        inner: Inner::Native(inner),
+    })
 }
 
-pub fn is_redirecting() -> bool {
-    with(|d| d.is_redirecting())
+pub fn is_redirecting() -> PhpResult<bool> {
+    Ok(with(|d| d.is_redirecting()) || moodle::is_redirecting()?)
 }
 
 /// Registers an observer for a catalogue event class name, or '*' for all.
@@ -137,8 +200,9 @@ pub fn observe(eventname: &str, callback: Zval, priority: i64) -> PhpResult<()> 
 }
 
 /// Drops every observer and sink, and anything queued (tests).
-pub fn reset() {
+pub fn reset() -> PhpResult<()> {
     drop_outside(with(Dispatcher::reset));
+    moodle::stop_redirection()
 }
 
 /// Called at request shutdown: nothing survives into the next request. Dropping what is
@@ -178,7 +242,22 @@ fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
 /// Triggers: into the active sink, else to the observers. As in Moodle, the event is
 /// `triggered` before it goes anywhere and `dispatched` once it was handed over (at
 /// once to a sink or a queue, after its observers ran otherwise).
+///
+/// Inside Moodle (no sink of ours capturing), the event is handed to its bridge class:
+/// Moodle's create() builds the real Moodle event from it and Moodle's trigger() takes it
+/// to Moodle's sink or observers (and the log stores).
 pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
+    if !event.rec.is_triggered() && !with(|d| d.is_redirecting()) {
+        let name = Rc::clone(&event.rec.name.eventname);
+        if let Some(class) = moodle::bridge_class(&name)? {
+            let mut handle = event.into_zval(false)?;
+            let bridged = moodle::build(class, &handle)?;
+            set_state(&mut handle, |rec| rec.mark_triggered().map_err(throw))?;
+            let triggered = moodle::trigger(&bridged);
+            set_state(&mut handle, |rec| Ok(rec.mark_dispatched()))?;
+            return triggered;
+        }
+    }
     event.rec.mark_triggered().map_err(throw)?;
     let name = Rc::clone(&event.rec.name.eventname);
     let mut handle = event.into_zval(false)?;
@@ -196,6 +275,18 @@ pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
         obj.rec.mark_dispatched();
     }
     delivered
+}
+
+/// Changes an event's trigger state through its handle (PHP code may have run since the
+/// event was borrowed).
+fn set_state(handle: &mut Zval, f: impl FnOnce(&mut crate::record::Record<Zval>) -> PhpResult<()>) -> PhpResult<()> {
+    match handle
+        .object_mut()
+        .and_then(ZendClassObject::<Event>::from_zend_obj_mut)
+    {
+        Some(obj) => f(&mut obj.rec),
+        None => Ok(()),
+    }
 }
 
 /// Calls observers until everything queued is delivered. A failing observer becomes a

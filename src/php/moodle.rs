@@ -1,0 +1,92 @@
+//! Inside Moodle: where events go once Moodle's own classes are there. A natively
+//! triggered event is handed to its bridge class (a real `\core\event\base`, see `php/`),
+//! and inside Moodle's PHPUnit a sink is Moodle's own. Outside Moodle (`core\event\base`
+//! not loaded, no `PHPUNIT_TEST`) none of this applies and nothing is autoloaded.
+
+use super::engine;
+use super::zv;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::types::Zval;
+use ext_php_rs::zend::ClassEntry;
+
+unsafe extern "C" {
+    fn zend_get_constant_str(name: *const std::ffi::c_char, len: usize) -> *mut Zval;
+}
+
+/// The bridge class of a catalogue event: the class of that name, autoloaded, when it is a
+/// `\core\event\base` (so only once Moodle's event base class is loaded).
+pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
+    let Some(base) = zv::loaded_class("core\\event\\base") else {
+        return Ok(None);
+    };
+    let found = ClassEntry::try_find(eventname.trim_start_matches('\\'));
+    engine::after_call()?;
+    Ok(found.filter(|ce| ce.instance_of(base) && !std::ptr::eq(*ce, base)))
+}
+
+/// Builds the bridge event from a native one (`create_from_native()`, which runs Moodle's
+/// create()) and triggers it the Moodle way: into Moodle's sink, or to its observers.
+pub fn build(class: &ClassEntry, native: &Zval) -> PhpResult<Zval> {
+    let name = class.name().unwrap_or_default();
+    let factory = zv::string(&format!("{name}::create_from_native"));
+    let built = factory.try_call(vec![native]);
+    engine::after_call()?;
+    Ok(built?)
+}
+
+pub fn trigger(event: &Zval) -> PhpResult<()> {
+    if let Some(obj) = event.object() {
+        let _ = obj.try_call_method("trigger", vec![]);
+    }
+    engine::after_call()
+}
+
+/// Moodle's PHPUnit event redirection (`phpunit_util`), when `PHPUNIT_TEST` is true.
+fn phpunit_util() -> Option<&'static str> {
+    const NAME: &str = "PHPUNIT_TEST";
+    // SAFETY: zend_get_constant_str only reads the name; the returned zval (if any) is
+    // owned by the constant table.
+    let on = unsafe { zend_get_constant_str(NAME.as_ptr().cast(), NAME.len()).as_ref() }.is_some_and(|v| v.bool() == Some(true));
+    if !on {
+        return None;
+    }
+    // Moodle 5 names it \core\test\phpunit\phpunit_util; 4.5 has the global class.
+    let found = ["core\\test\\phpunit\\phpunit_util", "phpunit_util"]
+        .into_iter()
+        .find(|c| ClassEntry::try_find(c).is_some());
+    let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
+    found
+}
+
+fn call_util(method: &str) -> PhpResult<Option<Zval>> {
+    let Some(util) = phpunit_util() else {
+        return Ok(None);
+    };
+    let result = zv::string(&format!("{util}::{method}")).try_call(vec![]);
+    engine::after_call()?;
+    Ok(Some(result?))
+}
+
+/// Starts Moodle's redirection (inside Moodle's PHPUnit): its `phpunit_event_sink`.
+pub fn start_redirection() -> PhpResult<Option<Zval>> {
+    call_util("start_event_redirection")
+}
+
+/// Whether Moodle is redirecting events (false outside Moodle's PHPUnit).
+pub fn is_redirecting() -> PhpResult<bool> {
+    Ok(call_util("is_redirecting_events")?.is_some_and(|v| v.bool() == Some(true)))
+}
+
+pub fn stop_redirection() -> PhpResult<()> {
+    call_util("stop_event_redirection").map(drop)
+}
+
+/// Calls a method of Moodle's sink.
+pub fn call(sink: &Zval, method: &str) -> PhpResult<Zval> {
+    let Some(obj) = sink.object() else {
+        return Ok(Zval::null());
+    };
+    let result = obj.try_call_method(method, vec![]);
+    engine::after_call()?;
+    Ok(result?)
+}
