@@ -3,7 +3,7 @@ EXT      := $(CURDIR)/target/release/libmoodle_events.so
 PHP_EXT  := php -d extension=$(EXT)
 export RUST_BACKTRACE := 0
 
-.PHONY: deps build demo test lint test-core test-embed test-php docs
+.PHONY: deps build demo test lint test-core test-embed test-php test-bridge docs
 
 deps:
 	@sh scripts/deps.sh
@@ -17,7 +17,7 @@ demo: build
 
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## and PHPUnit against the built extension.
-test: deps lint test-core test-embed test-php
+test: deps lint test-core test-embed test-php test-bridge
 
 lint:
 	cargo fmt --check
@@ -32,6 +32,12 @@ test-embed: deps
 
 test-php: build
 	$(PHP_EXT) /usr/bin/phpunit -c tests/phpunit.xml
+
+## The Moodle bridge (php/) in the Moodle stand-in, with three subplugins generated on the spot.
+test-bridge: build
+	rm -rf target/bridge-extra
+	$(GEN) bridge target/bridge-extra archivingmod_forum archivingstore_s3 archivingevent_webhook >/dev/null
+	BRIDGE_EXTRA=$(CURDIR)/target/bridge-extra $(PHP_EXT) /usr/bin/phpunit -c tests/bridge/phpunit.xml
 
 GEN := cargo run -q --no-default-features --features gen --bin moodle-events-gen --
 

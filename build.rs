@@ -351,7 +351,12 @@ impl<'a> Gen<'a> {
                 );
                 format!("Some(&VALUES_{})", upper(v))
             });
-            let fam = self.cat["families"].as_array().unwrap().iter().find(|f| f["id"] == family).unwrap();
+            let fam = self.cat["families"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["id"] == family)
+                .unwrap();
             let url = Self::url(e.get("url").or_else(|| fam.get("url")), &what);
             let sym = format!("EVENT_{}_{}", upper(family), upper(&name));
             writeln!(

@@ -195,12 +195,15 @@ fn factory_method(def: &EventDef) -> String {
         .filter(|k| k.from.is_some() || k.same_as_objectid || forwarded(k))
         .map(|k| k.key)
         .collect();
-    let mut doc = format!(
-        "    /**\n     * Creates the event from its {record}, validated by the moodle_events extension.\n"
-    );
+    let mut doc =
+        format!("    /**\n     * Creates the event from its {record}, validated by the moodle_events extension.\n");
     if !derived.is_empty() {
         let verb = if derived.len() == 1 { "comes" } else { "come" };
-        let _ = write!(doc, "     *\n     * other.{} {verb} from the {record}.\n", derived.join(", other."));
+        let _ = write!(
+            doc,
+            "     *\n     * other.{} {verb} from the {record}.\n",
+            derived.join(", other.")
+        );
     }
     let _ = writeln!(doc, "     *\n     * @param {record_type} ${record} {record_doc}");
     let mut params = vec![format!("{record_type} ${record}")];
@@ -216,7 +219,9 @@ fn factory_method(def: &EventDef) -> String {
         params.push(decl);
         other.push(format!("{} => ${}", sq(k.key), k.key));
     }
-    doc.push_str("     * @return static\n     * @throws \\coding_exception naming the field and the rule broken\n     */\n");
+    doc.push_str(
+        "     * @return static\n     * @throws \\coding_exception naming the field and the rule broken\n     */\n",
+    );
     format!(
         "{doc}    public static function {}({}): static {{\n        return static::create_from_record({}, ${record}, [{}]);\n    }}\n",
         factory.method(),
@@ -243,7 +248,10 @@ fn description_expr(def: &EventDef, component: &str) -> String {
     };
     while let Some(start) = rest.find('{') {
         lit(&rest[..start], &mut out);
-        let end = rest[start..].find('}').map(|e| start + e).expect("catalogue templates close their braces");
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e)
+            .expect("catalogue templates close their braces");
         let ph = &rest[start + 1..end];
         match ph.strip_prefix("other.") {
             Some(path) => {
@@ -276,7 +284,11 @@ fn url_method(def: &EventDef) -> String {
         None => format!("$this->{f}"),
     };
     let checks: Vec<String> = url.params.iter().map(|(_, f)| format!("empty({})", field(f))).collect();
-    let params: Vec<String> = url.params.iter().map(|(k, f)| format!("{} => {}", sq(k), field(f))).collect();
+    let params: Vec<String> = url
+        .params
+        .iter()
+        .map(|(k, f)| format!("{} => {}", sq(k), field(f)))
+        .collect();
     format!(
         "    /**
      * Returns the page about this event's archive job or course.
@@ -542,7 +554,11 @@ mod tests {
                 stale.push(format!("not generated: {rel}"));
             }
         }
-        assert!(stale.is_empty(), "php/ is stale (run `make bridge`):\n{}", stale.join("\n"));
+        assert!(
+            stale.is_empty(),
+            "php/ is stale (run `make bridge`):\n{}",
+            stale.join("\n")
+        );
     }
 
     #[test]
@@ -554,9 +570,15 @@ mod tests {
         assert!(has("local/archiving/lang/en/local_archiving.php"));
         assert!(has("local/archiving/driver/mod/quiz/classes/event/task_created.php"));
         assert!(has("local/archiving/driver/mod/assign/lang/en/archivingmod_assign.php"));
-        assert!(has("local/archiving/driver/store/localdir/classes/event/write_task_completed.php"));
-        assert!(has("local/archiving/driver/store/moodle/classes/event/read_task_aborted.php"));
-        assert!(has("local/archiving/driver/event/apistub/classes/event/transmission_failed.php"));
+        assert!(has(
+            "local/archiving/driver/store/localdir/classes/event/write_task_completed.php"
+        ));
+        assert!(has(
+            "local/archiving/driver/store/moodle/classes/event/read_task_aborted.php"
+        ));
+        assert!(has(
+            "local/archiving/driver/event/apistub/classes/event/transmission_failed.php"
+        ));
         // 6 job events, 2 × 5 task events, 2 × 10 storage events, 2 transmission events,
         // one lang file per component (6), and the base class.
         assert_eq!(files.len(), 6 + 10 + 20 + 2 + 6 + 1);
@@ -571,17 +593,35 @@ mod tests {
             .find(|f| f.path == "local/archiving/driver/store/s3/classes/event/write_task_completed.php")
             .unwrap();
         assert!(completed.text.contains("namespace archivingstore_s3\\event;"));
-        assert!(completed.text.contains("get_string('eventwritetaskcompleted', 'archivingstore_s3')"));
-        assert!(completed.text.contains("'archivingstore_s3' as file handle '{$this->other['destination']['filehandleid']}'"));
-        for bad in ["archivingstore_S3", "archivingstore_", "archivingfoo_x", "mod_quiz", "archivingmod_a__b"] {
-            assert_eq!(component_files(bad), Err(BridgeError::UnknownComponent(bad.into())), "{bad}");
+        assert!(completed
+            .text
+            .contains("get_string('eventwritetaskcompleted', 'archivingstore_s3')"));
+        assert!(completed
+            .text
+            .contains("'archivingstore_s3' as file handle '{$this->other['destination']['filehandleid']}'"));
+        for bad in [
+            "archivingstore_S3",
+            "archivingstore_",
+            "archivingfoo_x",
+            "mod_quiz",
+            "archivingmod_a__b",
+        ] {
+            assert_eq!(
+                component_files(bad),
+                Err(BridgeError::UnknownComponent(bad.into())),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn classes_follow_the_catalogue() {
         let files = component_files("archivingmod_quiz").unwrap();
-        let created = &files.iter().find(|f| f.path.ends_with("/task_created.php")).unwrap().text;
+        let created = &files
+            .iter()
+            .find(|f| f.path.ends_with("/task_created.php"))
+            .unwrap()
+            .text;
         assert!(created.starts_with("<?php\n// This file is part of Moodle - https://moodle.org/\n"));
         assert!(created.contains("class task_created extends \\local_archiving\\event\\archiving_event_base {"));
         assert!(created.contains("$this->data['crud'] = 'c';"));
@@ -592,12 +632,24 @@ mod tests {
         assert!(created.contains(" *      - int jobid: id of the archive job"));
         assert!(created.contains(" *          - int cmid: course module id"));
         assert!(created.contains("* @package    archivingmod_quiz\n"));
-        let updated = &files.iter().find(|f| f.path.ends_with("/task_updated.php")).unwrap().text;
+        let updated = &files
+            .iter()
+            .find(|f| f.path.ends_with("/task_updated.php"))
+            .unwrap()
+            .text;
         assert!(updated.contains("create_from_task(\\stdClass $task, array $updatedfields): static"));
-        let lang = &files.iter().find(|f| f.path.ends_with("lang/en/archivingmod_quiz.php")).unwrap().text;
+        let lang = &files
+            .iter()
+            .find(|f| f.path.ends_with("lang/en/archivingmod_quiz.php"))
+            .unwrap()
+            .text;
         assert!(lang.contains("$string['eventtaskcreated'] = 'Activity archiving task created';"));
         let failed = component_files("archivingevent_apistub").unwrap();
-        let failed = &failed.iter().find(|f| f.path.ends_with("/transmission_failed.php")).unwrap().text;
+        let failed = &failed
+            .iter()
+            .find(|f| f.path.ends_with("/transmission_failed.php"))
+            .unwrap()
+            .text;
         assert!(failed.contains(
             "create_from_event(\\core\\event\\base|\\moodle_events\\event $event, string $cause, ?array $metadata = null): static"
         ));
@@ -611,7 +663,10 @@ mod tests {
         for f in known_tree().iter().filter(|f| f.path.contains("/classes/event/")) {
             let doc = &f.text[f.text.find("/**").unwrap()..];
             let lines: Vec<&str> = doc.lines().skip(1).map(|l| l.trim_start_matches(" *").trim()).collect();
-            let stop = lines.iter().position(|l| l.starts_with('@') || l.contains('/')).unwrap();
+            let stop = lines
+                .iter()
+                .position(|l| l.starts_with('@') || l.contains('/'))
+                .unwrap();
             let explanation: Vec<&&str> = lines[..stop].iter().filter(|l| !l.is_empty()).collect();
             assert!(explanation.len() >= 2, "{}: {explanation:?}", f.path);
         }

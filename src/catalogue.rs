@@ -472,11 +472,15 @@ pub fn find_definition(name: &str) -> Result<&'static EventDef, ValidationError>
 /// its plugin types.
 pub fn location(component: &str) -> Option<String> {
     let dir = |key: &str| LOCATIONS.iter().find(|(k, _)| *k == key).map(|(_, d)| *d);
-    FAMILIES.iter().find_map(|f| match (f.component, f.matches(component)?) {
-        (ComponentRule::Fixed(c), None) => dir(c).map(str::to_string),
-        (ComponentRule::Subplugin(t), Some(name)) if is_valid_plugin_name(name) => Some(format!("{}/{name}", dir(t)?)),
-        _ => None,
-    })
+    FAMILIES
+        .iter()
+        .find_map(|f| match (f.component, f.matches(component)?) {
+            (ComponentRule::Fixed(c), None) => dir(c).map(str::to_string),
+            (ComponentRule::Subplugin(t), Some(name)) if is_valid_plugin_name(name) => {
+                Some(format!("{}/{name}", dir(t)?))
+            }
+            _ => None,
+        })
 }
 
 /// The events a component defines (empty for a component outside the catalogue).

@@ -46,7 +46,8 @@ fn phpunit_util() -> Option<&'static str> {
     const NAME: &str = "PHPUNIT_TEST";
     // SAFETY: zend_get_constant_str only reads the name; the returned zval (if any) is
     // owned by the constant table.
-    let on = unsafe { zend_get_constant_str(NAME.as_ptr().cast(), NAME.len()).as_ref() }.is_some_and(|v| v.bool() == Some(true));
+    let on = unsafe { zend_get_constant_str(NAME.as_ptr().cast(), NAME.len()).as_ref() }
+        .is_some_and(|v| v.bool() == Some(true));
     if !on {
         return None;
     }

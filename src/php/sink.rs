@@ -2,9 +2,9 @@
 //! observers one at a time and reports their failures as warnings.
 
 use super::engine::{self, Called, NameArg};
-use super::moodle;
 use super::event::Event;
 use super::exception::throw;
+use super::moodle;
 use super::zv;
 use crate::dispatch::{self, Dispatcher, Outcome, Share};
 use ext_php_rs::boxed::ZBox;
@@ -254,7 +254,10 @@ pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
             let bridged = moodle::build(class, &handle)?;
             set_state(&mut handle, |rec| rec.mark_triggered().map_err(throw))?;
             let triggered = moodle::trigger(&bridged);
-            set_state(&mut handle, |rec| Ok(rec.mark_dispatched()))?;
+            set_state(&mut handle, |rec| {
+                rec.mark_dispatched();
+                Ok(())
+            })?;
             return triggered;
         }
     }
