@@ -1,9 +1,10 @@
 # moodle_events: the two commands of the README are `make demo` and `make test`.
 EXT      := $(CURDIR)/target/release/libmoodle_events.so
 PHP_EXT  := php -d extension=$(EXT)
+GEN      := cargo run -q --no-default-features --features gen --bin moodle-events-gen --
 export RUST_BACKTRACE := 0
 
-.PHONY: deps build demo test lint test-core test-embed test-php test-bridge docs
+.PHONY: deps build demo test lint test-core test-embed test-php test-bridge bench bench-smoke docs
 
 deps:
 	@sh scripts/deps.sh
@@ -17,7 +18,7 @@ demo: build
 
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## and PHPUnit against the built extension.
-test: deps lint test-core test-embed test-php test-bridge
+test: deps lint test-core test-embed test-php test-bridge bench-smoke
 
 lint:
 	cargo fmt --check
@@ -39,9 +40,23 @@ test-bridge: build
 	$(GEN) bridge target/bridge-extra archivingmod_forum archivingstore_s3 archivingevent_webhook >/dev/null
 	BRIDGE_EXTRA=$(CURDIR)/target/bridge-extra $(PHP_EXT) /usr/bin/phpunit -c tests/bridge/phpunit.xml
 
-GEN := cargo run -q --no-default-features --features gen --bin moodle-events-gen --
-
 ## Regenerate what derives from catalogue/events.json: the README's table and the bridge.
 docs:
 	$(GEN) readme README.md
 	$(GEN) bridge php
+
+## Benchmarks (bench/README.md): the event path with opcache and the JIT off, then on; the
+## bridge in the Moodle stand-in; the core validator alone. BENCH_ARGS="events rounds".
+BENCH_ARGS ?= 20000 7
+JIT := -d opcache.enable_cli=1 -d opcache.jit_buffer_size=64M -d opcache.jit=tracing
+bench: build
+	$(PHP_EXT) -d opcache.enable_cli=0 bench/run.php $(BENCH_ARGS)
+	@echo
+	$(PHP_EXT) $(JIT) bench/run.php $(BENCH_ARGS)
+	$(PHP_EXT) bench/bridge.php $(BENCH_ARGS)
+	@echo
+	cargo bench -q --no-default-features --bench validator -- $(BENCH_RUST)
+
+## CI: the benchmarks still run (tiny counts; no timing is asserted).
+bench-smoke:
+	$(MAKE) --no-print-directory bench BENCH_ARGS="200 1" BENCH_RUST=1000 >/dev/null

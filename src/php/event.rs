@@ -46,6 +46,9 @@ const MUST_EXIST: i64 = 2;
 #[php(implements(ce = json_serializable, stub = "\\JsonSerializable"))]
 pub struct Event {
     pub(crate) rec: Record<Zval>,
+    /// get_data() as a PHP array, built on first use and then shared (the fields never
+    /// change after create(); callers get a copy-on-write reference).
+    data: std::cell::OnceCell<Zval>,
 }
 
 impl Event {
@@ -64,6 +67,15 @@ impl Event {
             let _ = ht.insert(f, self.field_zval(f).unwrap_or_default());
         }
         ht
+    }
+
+    /// The shared data array.
+    fn data_array(&self) -> zv::ArrayValue {
+        zv::ArrayValue(
+            self.data
+                .get_or_init(|| self.data().into_zval(false).unwrap_or_default())
+                .shallow_clone(),
+        )
     }
 
     pub(crate) fn eventname(&self) -> &str {
@@ -94,6 +106,7 @@ fn build(
     };
     Ok(Event {
         rec: Record::new(ev, header, other, now()),
+        data: std::cell::OnceCell::new(),
     })
 }
 
@@ -414,8 +427,8 @@ impl Event {
     }
 
     /// The 17 Moodle fields, in Moodle's order.
-    pub fn get_data(&self) -> ZBox<ZendHashTable> {
-        self.data()
+    pub fn get_data(&self) -> zv::ArrayValue {
+        self.data_array()
     }
 
     /// A data field; anything else is PHP's "Undefined property" warning and null.
@@ -514,7 +527,7 @@ impl Event {
     }
 
     #[php(name = "jsonSerialize")]
-    pub fn json_serialize(&self) -> ZBox<ZendHashTable> {
-        self.data()
+    pub fn json_serialize(&self) -> zv::ArrayValue {
+        self.data_array()
     }
 }

@@ -249,6 +249,10 @@ typed_return!(
     EventObject = DataType::object("moodle_events\\event")
 );
 typed_return!(
+    /// An array (shared, copy-on-write).
+    ArrayValue = DataType::Array
+);
+typed_return!(
     /// Any object.
     AnyObject = DataType::ANY_OBJECT
 );
