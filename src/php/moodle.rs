@@ -1,7 +1,8 @@
-//! Inside Moodle: where events go once Moodle's own classes are there. A natively
+//! Inside Moodle (its setup defined `MOODLE_INTERNAL`): where events go. A natively
 //! triggered event is handed to its bridge class (a real `\core\event\base`, see `php/`),
-//! and inside Moodle's PHPUnit a sink is Moodle's own. Outside Moodle (`core\event\base`
-//! not loaded, no `PHPUNIT_TEST`) none of this applies and nothing is autoloaded.
+//! and inside Moodle's PHPUnit a sink is Moodle's own. Outside Moodle (no `MOODLE_INTERNAL`,
+//! `core\event\base` not loaded, no `PHPUNIT_TEST`) none of this applies and nothing is
+//! autoloaded.
 
 use super::engine;
 use super::zv;
@@ -13,14 +14,29 @@ unsafe extern "C" {
     fn zend_get_constant_str(name: *const std::ffi::c_char, len: usize) -> *mut Zval;
 }
 
-/// The bridge class of a catalogue event: the class of that name, autoloaded, when it is a
-/// `\core\event\base` (so only once Moodle's event base class is loaded).
+/// A constant's value, if it is defined.
+fn constant(name: &str) -> Option<&'static Zval> {
+    // SAFETY: zend_get_constant_str only reads the name; the returned zval (if any) is
+    // owned by the constant table, which outlives the request.
+    unsafe { zend_get_constant_str(name.as_ptr().cast(), name.len()).as_ref() }
+}
+
+/// Inside Moodle: its setup defined `MOODLE_INTERNAL`, or its event base class is loaded.
+fn inside_moodle() -> bool {
+    constant("MOODLE_INTERNAL").is_some() || zv::loaded_class("core\\event\\base").is_some()
+}
+
+/// The bridge class of a catalogue event, inside Moodle: the class of that name,
+/// autoloaded (which loads `\core\event\base` too), when it is a `\core\event\base`.
 pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
+    if !inside_moodle() {
+        return Ok(None);
+    }
+    let found = ClassEntry::try_find(eventname.trim_start_matches('\\'));
+    engine::after_call()?;
     let Some(base) = zv::loaded_class("core\\event\\base") else {
         return Ok(None);
     };
-    let found = ClassEntry::try_find(eventname.trim_start_matches('\\'));
-    engine::after_call()?;
     Ok(found.filter(|ce| ce.instance_of(base) && !std::ptr::eq(*ce, base)))
 }
 
@@ -43,12 +59,7 @@ pub fn trigger(event: &Zval) -> PhpResult<()> {
 
 /// Moodle's PHPUnit event redirection (`phpunit_util`), when `PHPUNIT_TEST` is true.
 fn phpunit_util() -> Option<&'static str> {
-    const NAME: &str = "PHPUNIT_TEST";
-    // SAFETY: zend_get_constant_str only reads the name; the returned zval (if any) is
-    // owned by the constant table.
-    let on = unsafe { zend_get_constant_str(NAME.as_ptr().cast(), NAME.len()).as_ref() }
-        .is_some_and(|v| v.bool() == Some(true));
-    if !on {
+    if constant("PHPUNIT_TEST").is_none_or(|v| v.bool() != Some(true)) {
         return None;
     }
     // Moodle 5 names it \core\test\phpunit\phpunit_util; 4.5 has the global class.
