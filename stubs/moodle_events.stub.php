@@ -127,8 +127,8 @@ namespace moodle_events {
         public function get_description(): string {}
 
         /**
-         * Hands the event to the active sink, else to the observers. Inside Moodle (its
-         * \core\event\base loaded and this event's bridge class there), the event is
+         * Hands the event to the active sink, else to the observers. Inside Moodle
+         * (MOODLE_INTERNAL defined, and this event's bridge class autoloads), the event is
          * handed to Moodle instead: its bridge class's create_from_native() makes the real
          * Moodle event with the same data, whose trigger() goes to Moodle's sink or to
          * Moodle's observers and log stores.
