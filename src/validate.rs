@@ -46,11 +46,49 @@ const SECRET_MARKERS: &[&str] = &[
 ];
 
 /// Does this key name look like it holds a secret (`wstoken`, `password`, `client_secret`…)?
+/// One pass, no allocation: every key of every free-form array goes through here, so
+/// each position is compared only with the markers starting with its letter.
 pub fn is_secret_key(key: &[u8]) -> bool {
-    let lower: Vec<u8> = key.iter().map(u8::to_ascii_lowercase).collect();
-    SECRET_MARKERS
-        .iter()
-        .any(|m| lower.windows(m.len()).any(|w| w == m.as_bytes()))
+    if key.len() < SHORTEST_MARKER {
+        return false;
+    }
+    (0..=key.len() - SHORTEST_MARKER).any(|i| {
+        let rest = &key[i..];
+        let mut markers = MARKERS_BY_FIRST_BYTE[usize::from(key[i])];
+        while markers != 0 {
+            let m = SECRET_MARKERS[markers.trailing_zeros() as usize].as_bytes();
+            if rest.len() >= m.len() && rest[..m.len()].eq_ignore_ascii_case(m) {
+                return true;
+            }
+            markers &= markers - 1;
+        }
+        false
+    })
+}
+
+const SHORTEST_MARKER: usize = 5;
+
+/// For each byte, the set (bit i: `SECRET_MARKERS[i]`) of markers it starts, in either case.
+static MARKERS_BY_FIRST_BYTE: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < SECRET_MARKERS.len() {
+        let b = SECRET_MARKERS[i].as_bytes()[0];
+        t[b as usize] |= 1 << i;
+        t[b.to_ascii_uppercase() as usize] |= 1 << i;
+        i += 1;
+    }
+    t
+};
+
+/// `b` as UTF-8 text (the common all-ASCII case without the general decoder).
+pub fn utf8(b: &[u8]) -> Option<&str> {
+    if b.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(b) })
+    } else {
+        std::str::from_utf8(b).ok()
+    }
 }
 
 /// The keys of Moodle's `create()` data, sorted out.
@@ -428,7 +466,7 @@ impl Walker<'_> {
             Kind::Null | Kind::Bool(_) | Kind::Int(_) => Ok(()),
             Kind::Float(f) if f.is_finite() => Ok(()),
             Kind::Float(_) => Err(self.err(at, Rule::NotFinite)),
-            Kind::Str(s) if std::str::from_utf8(s).is_ok() => Ok(()),
+            Kind::Str(s) if utf8(s).is_some() => Ok(()),
             Kind::Str(_) => Err(self.err(at, Rule::InvalidUtf8)),
             Kind::Array => {
                 if depth >= self.limits.max_depth {
@@ -440,7 +478,7 @@ impl Walker<'_> {
                         if is_secret_key(name) {
                             return Err(self.err(&here, Rule::Secret));
                         }
-                        if std::str::from_utf8(name).is_err() {
+                        if utf8(name).is_none() {
                             return Err(self.err(&here, Rule::InvalidUtf8));
                         }
                     }
@@ -504,7 +542,7 @@ impl Walker<'_> {
                 table,
             } => {
                 let Kind::Str(b) = kind else { return Err(wrong(self)) };
-                let Ok(s) = std::str::from_utf8(b) else {
+                let Some(s) = utf8(b) else {
                     return Err(self.err(at, Rule::InvalidUtf8));
                 };
                 if s.is_empty() {
@@ -712,8 +750,20 @@ mod tests {
             "APIKEY",
             "db_passwd",
             "api_key",
+            "x_PRIVATEKEY",
+            "Private_Key_2",
+            "credentials",
+            "secret",
         ] {
             assert!(is_secret_key(k.as_bytes()), "{k}");
+        }
+        // Every marker, in any case, anywhere in a key.
+        assert!(SECRET_MARKERS.iter().any(|m| m.len() == SHORTEST_MARKER));
+        for m in SECRET_MARKERS {
+            assert!(m.len() >= SHORTEST_MARKER, "{m}");
+            for k in [m.to_string(), m.to_uppercase(), format!("my_{m}_1")] {
+                assert!(is_secret_key(k.as_bytes()), "{k}");
+            }
         }
         for k in [
             "cause", "jobid", "status", "settings", "pass", "filekey", "keyword", "monkey",

@@ -458,9 +458,10 @@ impl Event {
 
     /// `protected array $data`, as in Moodle's events: the 17 fields as a property, so
     /// `==`, `(array)` casts and PHPUnit's assertEquals() compare events by their data.
+    /// The shared array: the engine reads it on every comparison, cast and GC scan.
     #[php(getter, vis = "protected", name = "data")]
-    pub fn data_property(&self) -> ZBox<ZendHashTable> {
-        self.data()
+    pub fn data_property(&self) -> zv::ArrayValue {
+        self.data_array()
     }
 
     /// What var_dump() and print_r() show: the data and the trigger state.

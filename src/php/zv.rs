@@ -22,12 +22,41 @@ const _: () = assert!(
 const HASH_FLAG_PACKED: u32 = 1 << 2;
 const IS_UNDEF: u32 = 0;
 
+const IS_NULL: u8 = 1;
+const IS_FALSE: u8 = 2;
+const IS_TRUE: u8 = 3;
+const IS_LONG: u8 = 4;
+const IS_DOUBLE: u8 = 5;
+const IS_STRING: u8 = 6;
+const IS_ARRAY_T: u8 = 7;
+const IS_OBJECT: u8 = 8;
+const IS_RESOURCE: u8 = 9;
+const IS_REFERENCE: u8 = 10;
+const IS_INDIRECT: u8 = 12;
+
+/// The zval's type byte (`Z_TYPE`), read directly: the hot path of every walk.
+#[inline]
+fn type_byte(zv: &Zval) -> u8 {
+    // SAFETY: u1.type_info is always initialised; its low byte is the type.
+    unsafe { (zv.u1.type_info & 0xff) as u8 }
+}
+
 /// Follows references and INDIRECT slots; None for UNDEF.
+#[inline]
 pub fn deref(zv: &Zval) -> Option<&Zval> {
-    let zv = zv.dereference();
-    let zv = if zv.is_indirect() { zv.indirect()? } else { zv };
-    let zv = zv.dereference();
-    (zv.get_type() != DataType::Undef).then_some(zv)
+    let mut zv = zv;
+    // SAFETY: a REFERENCE zval points to a live zend_reference and an INDIRECT one to a
+    // live zval slot (the engine's invariants); both outlive the borrow of `zv`. An
+    // INDIRECT slot may hold a reference, a reference never holds an INDIRECT.
+    unsafe {
+        if type_byte(zv) == IS_INDIRECT {
+            zv = &*zv.value.zv;
+        }
+        if type_byte(zv) == IS_REFERENCE {
+            zv = &(*zv.value.ref_).val;
+        }
+    }
+    (u32::from(type_byte(zv)) != IS_UNDEF).then_some(zv)
 }
 
 /// Calls `f(key, slot)` for each element of `ht` in order, reading the PHP 8.2 layout
@@ -84,9 +113,10 @@ fn has_refs(ht: &ZendHashTable, depth: usize) -> bool {
     ht_walk_raw(ht, |_, zv| {
         let nested = depth > 0
             && deref(zv)
+                .filter(|v| type_byte(v) == IS_ARRAY_T)
                 .and_then(Zval::array)
                 .is_some_and(|inner| has_refs(inner, depth - 1));
-        if zv.is_reference() || zv.is_indirect() || nested {
+        if matches!(type_byte(zv), IS_REFERENCE | IS_INDIRECT) || nested {
             Err(())
         } else {
             Ok(())
@@ -119,17 +149,20 @@ pub fn detach(v: &Zval, depth: usize) -> Zval {
 impl Value for Zval {
     fn kind(&self) -> Kind<'_> {
         let Some(zv) = deref(self) else { return Kind::Null };
-        match zv.get_type() {
-            DataType::Null | DataType::Undef => Kind::Null,
-            DataType::False => Kind::Bool(false),
-            DataType::True => Kind::Bool(true),
-            DataType::Long => Kind::Int(zv.long().unwrap_or_default()),
-            DataType::Double => Kind::Float(zv.double().unwrap_or_default()),
-            DataType::String => Kind::Str(zv.zend_str().map(ZendStr::as_bytes).unwrap_or_default()),
-            DataType::Array => Kind::Array,
-            DataType::Object(_) => Kind::Object,
-            DataType::Resource => Kind::Other("resource"),
-            _ => Kind::Other("value"),
+        // SAFETY: each union member is read only under the type byte that selects it.
+        unsafe {
+            match type_byte(zv) {
+                IS_NULL => Kind::Null,
+                IS_FALSE => Kind::Bool(false),
+                IS_TRUE => Kind::Bool(true),
+                IS_LONG => Kind::Int(zv.value.lval),
+                IS_DOUBLE => Kind::Float(zv.value.dval),
+                IS_STRING => Kind::Str((*zv.value.str_.cast::<ZendStr>()).as_bytes()),
+                IS_ARRAY_T => Kind::Array,
+                IS_OBJECT => Kind::Object,
+                IS_RESOURCE => Kind::Other("resource"),
+                _ => Kind::Other("value"),
+            }
         }
     }
 
@@ -141,7 +174,12 @@ impl Value for Zval {
     }
 
     fn get(&self, key: &str) -> Option<&Self> {
-        deref(deref(self)?.array()?.get(key)?)
+        let ht = deref(self)?.array()?;
+        // SAFETY: a lookup in a live table; the slot found lives as long as the table.
+        // (A numeric-string key would be stored under an int key: the catalogue's keys
+        // are names, never numbers.)
+        let found = unsafe { ext_php_rs::ffi::zend_hash_str_find(ht, key.as_ptr().cast(), key.len()).as_ref()? };
+        deref(found)
     }
 
     fn len(&self) -> usize {
