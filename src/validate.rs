@@ -46,40 +46,47 @@ const SECRET_MARKERS: &[&str] = &[
 ];
 
 /// Does this key name look like it holds a secret (`wstoken`, `password`, `client_secret`…)?
-/// One pass, no allocation: every key of every free-form array goes through here, so
-/// each position is compared only with the markers starting with its letter.
+/// No allocation, and usually one cheap pass: every key of every free-form array goes
+/// through here. The letters a key holds (a bit set) rule out most markers at once; only a
+/// marker whose letters all occur is searched for.
 pub fn is_secret_key(key: &[u8]) -> bool {
     if key.len() < SHORTEST_MARKER {
         return false;
     }
-    (0..=key.len() - SHORTEST_MARKER).any(|i| {
-        let rest = &key[i..];
-        let mut markers = MARKERS_BY_FIRST_BYTE[usize::from(key[i])];
-        while markers != 0 {
-            let m = SECRET_MARKERS[markers.trailing_zeros() as usize].as_bytes();
-            if rest.len() >= m.len() && rest[..m.len()].eq_ignore_ascii_case(m) {
-                return true;
-            }
-            markers &= markers - 1;
-        }
-        false
-    })
+    let letters = key.iter().fold(0u32, |set, &b| set | letter_bit(b));
+    SECRET_MARKERS
+        .iter()
+        .zip(MARKER_LETTERS)
+        .any(|(m, need)| letters & need == need && key.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m.as_bytes())))
 }
 
-const SHORTEST_MARKER: usize = 5;
+/// The bit of an ASCII letter (either case) in a letter set; 0 for anything else.
+const fn letter_bit(b: u8) -> u32 {
+    let l = b | 0x20;
+    if l.is_ascii_lowercase() {
+        1 << (l - b'a')
+    } else {
+        0
+    }
+}
 
-/// For each byte, the set (bit i: `SECRET_MARKERS[i]`) of markers it starts, in either case.
-static MARKERS_BY_FIRST_BYTE: [u16; 256] = {
-    let mut t = [0u16; 256];
+/// The letters of each of [`SECRET_MARKERS`].
+static MARKER_LETTERS: [u32; SECRET_MARKERS.len()] = {
+    let mut sets = [0u32; SECRET_MARKERS.len()];
     let mut i = 0;
     while i < SECRET_MARKERS.len() {
-        let b = SECRET_MARKERS[i].as_bytes()[0];
-        t[b as usize] |= 1 << i;
-        t[b.to_ascii_uppercase() as usize] |= 1 << i;
+        let m = SECRET_MARKERS[i].as_bytes();
+        let mut j = 0;
+        while j < m.len() {
+            sets[i] |= letter_bit(m[j]);
+            j += 1;
+        }
         i += 1;
     }
-    t
+    sets
 };
+
+const SHORTEST_MARKER: usize = 5;
 
 /// `b` as UTF-8 text (the common all-ASCII case without the general decoder).
 pub fn utf8(b: &[u8]) -> Option<&str> {

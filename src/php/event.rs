@@ -83,6 +83,23 @@ impl Event {
     }
 }
 
+/// `GC_NOT_COLLECTABLE` (zend_types.h): the cycle collector never buffers the object as a
+/// possible root.
+const GC_NOT_COLLECTABLE: u32 = 1 << 4;
+
+/// The PHP object of a new event. An event cannot be part of a reference cycle: it holds
+/// scalars, arrays of them and stdClass copies of them, never a caller's object or
+/// reference. So it is marked not collectable, and the cycle collector neither buffers it
+/// as a root on every release nor scans the events a sink holds.
+fn into_object(event: Event) -> ZBox<ZendClassObject<Event>> {
+    let mut obj = ZendClassObject::new(event);
+    // SAFETY: a flag bit of the object's own header, which nothing else is using yet.
+    unsafe { obj.std.gc.u.type_info |= GC_NOT_COLLECTABLE };
+    obj
+}
+
+type EventResult = PhpResult<ZBox<ZendClassObject<Event>>>;
+
 /// Reads the context (unless the caller already knows it), then validates the header and
 /// `other`.
 fn build(
@@ -190,6 +207,34 @@ fn context_from_object(ev: &EventName, obj: &ZendObject) -> PhpResult<ContextInf
     })
 }
 
+thread_local! {
+    /// Moodle's context class once found in this request (a declared class stays declared
+    /// until the request ends), else the size of the class table when it was last missing.
+    static CONTEXT_CLASS: std::cell::Cell<Result<&'static str, u32>> = const { std::cell::Cell::new(Err(u32::MAX)) };
+}
+
+/// `core\context` (Moodle 4.2+) or `context`, when declared. Cached for the request: most
+/// events are created with a bare contextid, and the class table is only searched again
+/// once classes were declared since the last miss.
+fn context_class() -> Option<&'static str> {
+    let size = zv::class_table_size();
+    match CONTEXT_CLASS.get() {
+        Ok(class) => return Some(class),
+        Err(seen) if seen == size => return None,
+        Err(_) => {}
+    }
+    let found = ["core\\context", "context"]
+        .into_iter()
+        .find(|c| zv::loaded_class(c).is_some());
+    CONTEXT_CLASS.set(found.ok_or(size));
+    found
+}
+
+/// Forgets what [`context_class`] found: the next request declares its own classes.
+pub fn request_boundary() {
+    CONTEXT_CLASS.set(Err(u32::MAX));
+}
+
 /// Inside Moodle (its context class already loaded), a contextid is looked up like
 /// Moodle does (`MUST_EXIST`); elsewhere only the id is known.
 fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
@@ -197,10 +242,7 @@ fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
         id,
         ..ContextInfo::default()
     };
-    let Some(class) = ["core\\context", "context"]
-        .into_iter()
-        .find(|c| zv::loaded_class(c).is_some())
-    else {
+    let Some(class) = context_class() else {
         return Ok(bare);
     };
     if id <= 0 {
@@ -389,31 +431,31 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
 impl Event {
     /// Moodle's `create()`: keys objectid, context|contextid, userid, relateduserid,
     /// courseid, anonymous, other.
-    pub fn create(eventname: NameArg<'_>, data: &ZendHashTable) -> PhpResult<Self> {
+    pub fn create(eventname: NameArg<'_>, data: &ZendHashTable) -> EventResult {
         let ev = super::resolve(eventname.utf8()?)?;
         // SAFETY: the view lives only in this call, while `data` is borrowed.
         let data = unsafe { zv::array_view(data) };
         let input = validate::split_create_data(&ev, &*data).map_err(throw)?;
         let other = input.other.map(|o| zv::detach(o, detach_depth()));
-        build(ev, &input, other, None)
+        build(ev, &input, other, None).map(into_object)
     }
 
     /// archive_job_* and write_task_* from a local_archiving_job row.
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
-    pub fn create_from_job(eventname: NameArg<'_>, job: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
-        create_from(eventname.utf8()?, Factory::Job, job, other.0)
+    pub fn create_from_job(eventname: NameArg<'_>, job: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
+        create_from(eventname.utf8()?, Factory::Job, job, other.0).map(into_object)
     }
 
     /// task_* from a local_archiving_activity_task row.
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
-    pub fn create_from_task(eventname: NameArg<'_>, task: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
-        create_from(eventname.utf8()?, Factory::Task, task, other.0)
+    pub fn create_from_task(eventname: NameArg<'_>, task: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
+        create_from(eventname.utf8()?, Factory::Task, task, other.0).map(into_object)
     }
 
     /// read_task_* from a local_archiving_file row (with its job's contextid).
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
-    pub fn create_from_file(eventname: NameArg<'_>, file: &mut ZendObject, other: zv::ArrayArg<'_>) -> PhpResult<Self> {
-        create_from(eventname.utf8()?, Factory::File, file, other.0)
+    pub fn create_from_file(eventname: NameArg<'_>, file: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
+        create_from(eventname.utf8()?, Factory::File, file, other.0).map(into_object)
     }
 
     /// transmission_* from the forwarded event (ours or a Moodle event).
@@ -422,8 +464,8 @@ impl Event {
         eventname: NameArg<'_>,
         forwarded: &mut ZendObject,
         other: zv::ArrayArg<'_>,
-    ) -> PhpResult<Self> {
-        create_from(eventname.utf8()?, Factory::Event, forwarded, other.0)
+    ) -> EventResult {
+        create_from(eventname.utf8()?, Factory::Event, forwarded, other.0).map(into_object)
     }
 
     /// The 17 Moodle fields, in Moodle's order.

@@ -21,13 +21,27 @@ thread_local! {
     /// callers passing ever new names cannot grow it.
     static NAMES: std::cell::RefCell<std::collections::HashMap<Box<str>, crate::catalogue::EventName>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
+    /// The name resolved last, as given, and its entry of `NAMES`.
+    static LAST_NAME: std::cell::RefCell<Option<(Box<str>, crate::catalogue::EventName)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 const NAME_CACHE_MAX: usize = 512;
 
 /// `catalogue::resolve`, cached: events of one class share one name string.
 pub fn resolve(eventname: &str) -> PhpResult<crate::catalogue::EventName> {
-    if let Some(hit) = NAMES.with(|n| n.borrow().get(eventname).cloned()) {
+    // Loops trigger one event class many times: the last name is checked first.
+    if let Some(hit) = LAST_NAME.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|(name, _)| &**name == eventname)
+            .map(|(_, ev)| ev.clone())
+    }) {
+        return Ok(hit);
+    }
+    let hit = NAMES.with(|n| n.borrow().get(eventname).cloned());
+    if let Some(hit) = hit {
+        LAST_NAME.with(|l| *l.borrow_mut() = Some((eventname.into(), hit.clone())));
         return Ok(hit);
     }
     let ev = crate::catalogue::resolve(eventname).map_err(exception::throw)?;
@@ -102,11 +116,13 @@ fn startup(_ty: i32, _module_number: i32) -> i32 {
 
 extern "C" fn request_startup(_ty: i32, _module_number: i32) -> i32 {
     sink::request_startup();
+    event::request_boundary();
     0
 }
 
 extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     sink::request_shutdown();
+    event::request_boundary();
     0
 }
 

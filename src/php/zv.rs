@@ -255,6 +255,17 @@ pub fn loaded_class(name: &str) -> Option<&'static ClassEntry> {
     }
 }
 
+/// How many classes are declared (it only grows during a request).
+pub fn class_table_size() -> u32 {
+    // SAFETY: as in `loaded_class`.
+    unsafe {
+        ext_php_rs::ffi::ext_php_rs_compiler_globals()
+            .as_ref()
+            .and_then(|cg| cg.class_table.as_ref())
+            .map_or(0, |t| t.nNumOfElements)
+    }
+}
+
 /// `$GLOBALS[name]`, dereferenced. Request-scoped: do not keep it.
 pub fn global(name: &str) -> Option<Zval> {
     let eg = ExecutorGlobals::get();
