@@ -193,6 +193,12 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
         self.stop()
     }
 
+    /// Does the active sink already hold `max` events (so that a trigger now must be
+    /// refused)?
+    pub fn sink_is_full(&self, max: usize) -> bool {
+        self.active.as_ref().is_some_and(|s| s.len() >= max)
+    }
+
     /// Triggers `event` named `eventname` (with leading backslash).
     pub fn trigger(&mut self, event: E, eventname: &str) -> Outcome {
         if let Some(sink) = &self.active {

@@ -50,10 +50,10 @@ pub enum Rule {
     NotFinite,
     #[error("must be valid UTF-8")]
     InvalidUtf8,
-    #[error("nests deeper than {max} levels")]
+    #[error("nests deeper than {max} levels (moodle_events.max_depth)")]
     TooDeep { max: usize },
-    #[error("is {size} bytes encoded, more than the limit of {max}")]
-    TooBig { size: usize, max: usize },
+    #[error("is larger than {max} bytes as JSON (moodle_events.max_other_bytes)")]
+    TooBig { max: usize },
     #[error(
         "looks like a secret (token, password, secret, key…); secrets are never allowed in events (value not shown)"
     )]

@@ -5,16 +5,106 @@ use crate::catalogue::{EventName, KeySpec, Type};
 use crate::error::{Result, Rule, ValidationError};
 use crate::value::{canonical_int, Key, Kind, Value};
 
-/// Bounds on `other`.
+/// Bounds on what an event may hold (the extension's php.ini settings, [`SETTINGS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Nesting levels of arrays, `other` itself being level 1.
     pub max_depth: usize,
+    /// Size of `other` as JSON, in bytes (strings counted by their bytes, escapes not
+    /// counted; a float as 24 characters).
+    pub max_other_bytes: usize,
+    /// Events one sink may hold.
+    pub max_sink_events: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 32 }
+        Limits {
+            max_depth: SETTINGS[0].default,
+            max_other_bytes: SETTINGS[1].default,
+            max_sink_events: SETTINGS[2].default,
+        }
+    }
+}
+
+/// One limit as a php.ini setting.
+#[derive(Debug)]
+pub struct Setting {
+    /// `moodle_events.<name>`.
+    pub name: &'static str,
+    pub default: usize,
+    pub min: usize,
+    pub max: usize,
+    pub doc: &'static str,
+}
+
+/// The limits, in the order of [`Limits`]' fields. `max_depth` stays within what
+/// `json_encode()` accepts by default (512), so every event can be logged as JSON.
+pub const SETTINGS: [Setting; 3] = [
+    Setting {
+        name: "moodle_events.max_depth",
+        default: 32,
+        min: 1,
+        max: 512,
+        doc: "nesting levels of arrays in `other` (and in record snapshots), `other` being level 1",
+    },
+    Setting {
+        name: "moodle_events.max_other_bytes",
+        default: 65_536,
+        min: 256,
+        max: 64 << 20,
+        doc: "size of `other` as JSON, in bytes (escapes not counted)",
+    },
+    Setting {
+        name: "moodle_events.max_sink_events",
+        default: 1_000_000,
+        min: 1,
+        max: 1_000_000_000,
+        doc: "events one sink may hold; a trigger into a full sink throws `OverflowException`",
+    },
+];
+
+impl Limits {
+    /// Sets the limit named `name` (a [`SETTINGS`] name) from its php.ini text: a decimal
+    /// integer within the setting's range.
+    pub fn set(&mut self, name: &str, value: &[u8]) -> std::result::Result<(), String> {
+        let (i, setting) = SETTINGS
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.name == name)
+            .ok_or_else(|| format!("{name} is not a moodle_events setting"))?;
+        let n = utf8(value)
+            .map(str::trim)
+            .and_then(|t| t.parse::<usize>().ok())
+            .filter(|n| (setting.min..=setting.max).contains(n))
+            .ok_or_else(|| format!("{name} must be an integer from {} to {}", setting.min, setting.max))?;
+        match i {
+            0 => self.max_depth = n,
+            1 => self.max_other_bytes = n,
+            _ => self.max_sink_events = n,
+        }
+        Ok(())
+    }
+}
+
+/// Characters of a scalar in JSON (arrays: their brackets), for the size limit.
+fn json_size(kind: &Kind<'_>) -> usize {
+    match kind {
+        Kind::Null | Kind::Bool(true) => 4,
+        Kind::Bool(false) => 5,
+        Kind::Int(i) => usize::from(*i < 0) + i.unsigned_abs().checked_ilog10().map_or(1, |d| d as usize + 1),
+        Kind::Float(_) => 24,
+        Kind::Str(s) => s.len() + 2,
+        Kind::Array => 2,
+        Kind::Object | Kind::Other(_) => 0,
+    }
+}
+
+/// Characters of an array key in JSON, with its quotes, colon and comma.
+fn key_size(key: &Key<'_>) -> usize {
+    match key {
+        Key::Str(s) => s.len() + 4,
+        Key::Int(i) => json_size(&Kind::Int(*i)) + 4,
     }
 }
 
@@ -450,9 +540,31 @@ struct Walker<'e> {
     ev: &'e EventName,
     limits: Limits,
     fixups: Vec<Fixup>,
+    /// JSON size of `other` counted so far.
+    bytes: std::cell::Cell<usize>,
+    /// Above 0 while checking fields of an array already counted whole.
+    counted: std::cell::Cell<u32>,
 }
 
 impl Walker<'_> {
+    /// Counts `n` more bytes of JSON (unless this part was counted already).
+    fn add(&self, n: usize) -> Result<()> {
+        if self.counted.get() > 0 {
+            return Ok(());
+        }
+        let total = self.bytes.get() + n;
+        self.bytes.set(total);
+        if total > self.limits.max_other_bytes {
+            return Err(self.err(
+                &Path::Other,
+                Rule::TooBig {
+                    max: self.limits.max_other_bytes,
+                },
+            ));
+        }
+        Ok(())
+    }
+
     fn err(&self, at: &Path<'_>, rule: Rule) -> ValidationError {
         ValidationError::new(&*self.ev.eventname, at.render(), rule)
     }
@@ -469,7 +581,9 @@ impl Walker<'_> {
 
     /// JSON-compatibility, UTF-8, finiteness, depth and secret checks for free-form data.
     fn check_free<V: Value + ?Sized>(&self, at: &Path<'_>, v: &V, depth: usize) -> Result<()> {
-        match v.kind() {
+        let kind = v.kind();
+        self.add(json_size(&kind))?;
+        match kind {
             Kind::Null | Kind::Bool(_) | Kind::Int(_) => Ok(()),
             Kind::Float(f) if f.is_finite() => Ok(()),
             Kind::Float(_) => Err(self.err(at, Rule::NotFinite)),
@@ -481,6 +595,7 @@ impl Walker<'_> {
                 }
                 v.for_each_entry(&mut |k, item| {
                     let here = Path::Key(at, k);
+                    self.add(key_size(&k))?;
                     if let Key::Str(name) = k {
                         if is_secret_key(name) {
                             return Err(self.err(&here, Rule::Secret));
@@ -498,6 +613,10 @@ impl Walker<'_> {
 
     fn check_typed<V: Value + ?Sized>(&mut self, at: &Path<'_>, ty: &'static Type, v: &V, depth: usize) -> Result<()> {
         let kind = v.kind();
+        if !matches!(ty, Type::Array { .. }) {
+            // A list's brackets, or a scalar (an array is counted by check_free).
+            self.add(json_size(&kind))?;
+        }
         let wrong = |w: &Self| {
             w.err(
                 at,
@@ -598,14 +717,20 @@ impl Walker<'_> {
                     return Err(self.too_deep(at));
                 }
                 // Items are not fixed up: a list's items must have their type already.
-                v.for_each_entry(&mut |k, item| self.check_typed(&Path::Item(at, k), items, item, depth + 1))
+                v.for_each_entry(&mut |k, item| {
+                    self.add(1)?;
+                    self.check_typed(&Path::Item(at, k), items, item, depth + 1)
+                })
             }
             Type::Array { fields } => {
                 if kind != Kind::Array {
                     return Err(wrong(self));
                 }
                 self.check_free(at, v, depth)?;
-                self.check_fields(at, fields, v, depth)
+                self.counted.set(self.counted.get() + 1);
+                let fields = self.check_fields(at, fields, v, depth);
+                self.counted.set(self.counted.get() - 1);
+                fields
             }
         }
     }
@@ -643,6 +768,8 @@ pub fn validate_other<V: Value + ?Sized>(
         ev,
         limits,
         fixups: Vec::new(),
+        bytes: std::cell::Cell::new(2),
+        counted: std::cell::Cell::new(0),
     };
     let schema = ev.def.other;
     let top = Path::Other;
@@ -666,9 +793,12 @@ pub fn validate_other<V: Value + ?Sized>(
     }
     let other = other.expect("checked above");
     // Unknown keys first (a secret-looking key is reported as such, not as unknown).
-    other.for_each_entry(&mut |k, _| match k {
+    other.for_each_entry(&mut |k, v| match k {
         Key::Str(name) if is_secret_key(name) => Err(w.err(&Path::Key(&top, k), Rule::Secret)),
-        Key::Str(name) if schema.iter().any(|s| s.key.as_bytes() == name) => Ok(()),
+        Key::Str(name) if schema.iter().any(|s| s.key.as_bytes() == name) => {
+            // Keys, and null values (which check_fields skips).
+            w.add(key_size(&k) + if v.kind() == Kind::Null { 4 } else { 0 })
+        }
         _ => Err(w.err(
             &Path::Key(&top, k),
             Rule::UnknownOtherKey {
@@ -794,6 +924,89 @@ mod tests {
             validate_other(&ev(TASK), Some(&task), None, Limits::default()),
             Ok(vec![])
         );
+    }
+
+    #[test]
+    fn other_is_bounded_by_its_json_size_never_undercounted() {
+        let cases = [
+            (FAILED, json!({"cause": "disk full", "status": 240})),
+            (
+                TASK,
+                json!({"jobid": 3, "activity": {"cmid": 5, "modname": "quiz", "instanceid": 9, "name": "Q1"},
+                       "settings": {"attempts": [1, 2], "paper": "A4", "x": null, "y": [[true, false], {"z": -1}]}}),
+            ),
+            (
+                "\\archivingevent_apistub\\event\\transmission_completed",
+                json!({"eventname": "\\local_archiving\\event\\archive_job_completed",
+                       "metadata": {"ok": true, "n": null, "list": ["a", "b"], "deep": {"k": {"j": 12345}}}}),
+            ),
+        ];
+        for (name, other) in cases {
+            // Escapes are not counted: the JSON text with `\\` read as one byte.
+            let exact = serde_json::to_string(&other).unwrap().replace("\\\\", "\\").len();
+            let limits = |max| Limits {
+                max_other_bytes: max,
+                ..Limits::default()
+            };
+            assert_eq!(
+                validate_other(&ev(name), Some(&other), None, limits(exact * 2)),
+                Ok(vec![]),
+                "{name}"
+            );
+            let e = validate_other(&ev(name), Some(&other), None, limits(exact - 1)).unwrap_err();
+            assert_eq!(
+                (e.field.as_str(), &e.rule),
+                ("other", &Rule::TooBig { max: exact - 1 }),
+                "{name}"
+            );
+            assert!(e.to_string().ends_with(&format!(
+                "other: is larger than {} bytes as JSON (moodle_events.max_other_bytes)",
+                exact - 1
+            )));
+        }
+        // The default: 64 KiB. A long string in free-form settings is refused, not echoed.
+        let big = json!({"jobid": 3, "activity": {"cmid": 5, "modname": "quiz", "instanceid": 9},
+                         "settings": {"note": "x".repeat(70_000)}});
+        let e = validate_other(&ev(TASK), Some(&big), None, Limits::default()).unwrap_err();
+        assert_eq!(e.rule, Rule::TooBig { max: 65_536 });
+        assert!(!e.to_string().contains("xxxx"));
+    }
+
+    #[test]
+    fn limits_are_set_from_ini_text_within_their_range() {
+        let mut l = Limits::default();
+        assert_eq!(
+            (l.max_depth, l.max_other_bytes, l.max_sink_events),
+            (32, 65_536, 1_000_000)
+        );
+        l.set("moodle_events.max_depth", b" 64 ").unwrap();
+        l.set("moodle_events.max_other_bytes", b"1024").unwrap();
+        l.set("moodle_events.max_sink_events", b"10").unwrap();
+        assert_eq!((l.max_depth, l.max_other_bytes, l.max_sink_events), (64, 1024, 10));
+        for (name, bad) in [
+            ("moodle_events.max_depth", &b"0"[..]),
+            ("moodle_events.max_depth", b"513"),
+            ("moodle_events.max_depth", b"-1"),
+            ("moodle_events.max_depth", b"1e3"),
+            ("moodle_events.max_depth", b""),
+            ("moodle_events.max_other_bytes", b"255"),
+            ("moodle_events.max_sink_events", b"99999999999999999999999"),
+            ("moodle_events.max_sink_events", b"\xff"),
+        ] {
+            let e = l.set(name, bad).unwrap_err();
+            assert!(e.starts_with(&format!("{name} must be an integer from ")), "{e}");
+        }
+        assert_eq!(
+            (l.max_depth, l.max_other_bytes, l.max_sink_events),
+            (64, 1024, 10),
+            "unchanged"
+        );
+        assert!(l.set("moodle_events.nope", b"1").is_err());
+        // Every setting's default lies in its range, and max_depth stays within json_encode()'s.
+        for s in &SETTINGS {
+            assert!((s.min..=s.max).contains(&s.default), "{}", s.name);
+        }
+        assert!(SETTINGS[0].max <= 512);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod engine;
 pub mod event;
 pub mod exception;
+pub mod ini;
 pub mod moodle;
 pub mod sink;
 pub mod zv;
@@ -55,7 +56,7 @@ pub fn resolve(eventname: &str) -> PhpResult<crate::catalogue::EventName> {
 }
 
 pub fn limits() -> Limits {
-    Limits::default()
+    ini::limits()
 }
 
 /// `new \ArrayIterator($array)`.
@@ -107,32 +108,49 @@ pub fn reset() -> PhpResult<()> {
     sink::reset()
 }
 
-fn startup(_ty: i32, _module_number: i32) -> i32 {
-    match exception::register() {
-        Ok(()) => 0,
-        Err(_) => -1,
-    }
+/// Runs a hook of the extension's own (start-up, request start and end, phpinfo()): a
+/// panic inside it must never unwind into the engine, so it becomes `failed`.
+fn hook<R>(failed: R, f: impl FnOnce() -> R + std::panic::UnwindSafe) -> R {
+    std::panic::catch_unwind(f).unwrap_or(failed)
+}
+
+fn startup(_ty: i32, module_number: i32) -> i32 {
+    hook(-1, || {
+        ini::register(module_number);
+        match exception::register() {
+            Ok(()) => 0,
+            Err(_) => -1,
+        }
+    })
 }
 
 extern "C" fn request_startup(_ty: i32, _module_number: i32) -> i32 {
-    sink::request_startup();
-    event::request_boundary();
-    0
+    hook(-1, || {
+        sink::request_startup();
+        event::request_boundary();
+        0
+    })
 }
 
 extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
-    sink::request_shutdown();
-    event::request_boundary();
-    0
+    hook(-1, || {
+        sink::request_shutdown();
+        event::request_boundary();
+        0
+    })
 }
 
-extern "C" fn info(_module: *mut ModuleEntry) {
-    info_table_start!();
-    info_table_row!("moodle_events support", "enabled");
-    info_table_row!("version", env!("CARGO_PKG_VERSION"));
-    info_table_row!("catalogue events", crate::catalogue::definitions().len().to_string());
-    info_table_row!("other max depth", limits().max_depth.to_string());
-    info_table_end!();
+extern "C" fn info(module: *mut ModuleEntry) {
+    let module = std::panic::AssertUnwindSafe(module);
+    hook((), move || {
+        info_table_start!();
+        info_table_row!("moodle_events support", "enabled");
+        info_table_row!("version", env!("CARGO_PKG_VERSION"));
+        info_table_row!("catalogue events", crate::catalogue::definitions().len().to_string());
+        info_table_end!();
+        // SAFETY: the engine's entry for this module, passed to this info function.
+        unsafe { ini::display(*module) };
+    })
 }
 
 #[php_module]

@@ -261,6 +261,10 @@ pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
             return triggered;
         }
     }
+    let max = super::limits().max_sink_events;
+    if !event.rec.is_triggered() && with(|d| d.sink_is_full(max)) {
+        return Err(sink_full(&event.rec.name.eventname, max));
+    }
     event.rec.mark_triggered().map_err(throw)?;
     let name = Rc::clone(&event.rec.name.eventname);
     let mut handle = event.into_zval(false)?;
@@ -278,6 +282,18 @@ pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
         obj.rec.mark_dispatched();
     }
     delivered
+}
+
+/// SPL's `OverflowException` for a trigger into a full sink (the event stays untriggered).
+fn sink_full(eventname: &str, max: usize) -> ext_php_rs::exception::PhpException {
+    let msg = format!(
+        "{eventname}: trigger: the sink already holds {max} events (moodle_events.max_sink_events); \
+         clear() or close() it, or raise the setting"
+    );
+    match super::zv::loaded_class("OverflowException") {
+        Some(ce) => ext_php_rs::exception::PhpException::new(msg, 0, ce),
+        None => ext_php_rs::exception::PhpException::from_message(msg),
+    }
 }
 
 /// Changes an event's trigger state through its handle (PHP code may have run since the

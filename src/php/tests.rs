@@ -128,3 +128,55 @@ return 1;
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ends the current request and starts the next one in the same engine, as php-fpm does
+/// between requests (the module stays started).
+fn next_request() {
+    // SAFETY: inside Embed::run, a request is active; this is the SAPI's own sequence.
+    unsafe {
+        ext_php_rs::ffi::php_request_shutdown(std::ptr::null_mut());
+        assert_eq!(ext_php_rs::ffi::php_request_startup(), 0, "request start-up");
+    }
+}
+
+#[test]
+fn requests_of_one_worker_share_no_state() {
+    request(|| {
+        // Request 1: changed limits, a Moodle-like context class, a sink, an observer.
+        eval("ini_set('moodle_events.max_depth', '4')").unwrap();
+        eval("ini_set('moodle_events.max_sink_events', '1')").unwrap();
+        assert_eq!(string("ini_get('moodle_events.max_sink_events')"), "1");
+        eval(
+            "eval('class context { public $id; public $contextlevel = 70; public $instanceid = 9;
+                   static function instance_by_id($id, $strict) { $c = new context; $c->id = $id; return $c; } }')",
+        )
+        .unwrap();
+        let made = "moodle_events\\event::create_from_job('\\local_archiving\\event\\archive_job_created', (object)['id' => 1, 'contextid' => 34, 'userid' => 5, 'status' => 0])";
+        assert_eq!(string(&format!("{made}->contextlevel . ''")), "70", "looked up");
+        eval("$GLOBALS['sink'] = moodle_events\\redirect_events()").unwrap();
+        eval("moodle_events\\observe('*', function ($e) { echo 'LEAKED'; })").unwrap();
+        trigger_job("archive_job_completed");
+        assert!(eval(&format!("{made}->trigger()"))
+            .unwrap_err()
+            .starts_with("OverflowException"));
+        next_request();
+        // Request 2: defaults again, no sink, no observer, no context class remembered.
+        assert_eq!(string("ini_get('moodle_events.max_depth')"), "32");
+        assert_eq!(string("ini_get('moodle_events.max_sink_events')"), "1000000");
+        assert_eq!(string("var_export(moodle_events\\is_redirecting(), true)"), "false");
+        assert_eq!(string("var_export(class_exists('context', false), true)"), "false");
+        assert_eq!(
+            string(&format!("var_export({made}->contextlevel, true)")),
+            "NULL",
+            "not looked up"
+        );
+        eval("ob_start()").unwrap();
+        trigger_job("archive_job_completed");
+        assert_eq!(string("ob_get_clean()"), "", "no observer from request 1");
+        let deep = "['jobid' => 1, 'activity' => ['cmid' => 1, 'modname' => 'quiz', 'instanceid' => 1], 'settings' => ['a' => ['b' => ['c' => ['d' => 1]]]]]";
+        let code = format!(
+            "moodle_events\\event::create('\\archivingmod_quiz\\event\\task_created', ['objectid' => 1, 'contextid' => 1, 'other' => {deep}])->objectid . ''"
+        );
+        assert_eq!(string(&code), "1", "depth limit back to 32");
+    });
+}

@@ -1,0 +1,106 @@
+//! The limits as php.ini settings (`moodle_events.max_depth`, …), shown by `phpinfo()`.
+//! Names, defaults and ranges come from the core's [`SETTINGS`]; this only registers them
+//! and keeps the current values where the hot path reads them without a lookup.
+
+use crate::validate::{Limits, SETTINGS};
+use ext_php_rs::error::php_error;
+use ext_php_rs::ffi::{zend_ini_entry, zend_string};
+use ext_php_rs::flags::{ErrorType, IniEntryPermission};
+use ext_php_rs::types::ZendStr;
+use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
+use std::os::raw::{c_int, c_void};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The current values, in the order of [`SETTINGS`] (a php.ini value, or an `ini_set()`
+/// of this request: PHP restores the php.ini value through [`on_modify`] at its end).
+static CURRENT: [AtomicUsize; 3] = [
+    AtomicUsize::new(SETTINGS[0].default),
+    AtomicUsize::new(SETTINGS[1].default),
+    AtomicUsize::new(SETTINGS[2].default),
+];
+
+pub fn limits() -> Limits {
+    Limits {
+        max_depth: CURRENT[0].load(Ordering::Relaxed),
+        max_other_bytes: CURRENT[1].load(Ordering::Relaxed),
+        max_sink_events: CURRENT[2].load(Ordering::Relaxed),
+    }
+}
+
+const SUCCESS: c_int = 0;
+const FAILURE: c_int = -1;
+/// `ZEND_INI_STAGE_RUNTIME`: an `ini_set()` from a script.
+const STAGE_RUNTIME: c_int = 1 << 4;
+
+const fn entry(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) -> IniEntryDef {
+    let mut def = IniEntryDef::new(name, default, IniEntryPermission::All);
+    def.on_modify = Some(on_modify);
+    def
+}
+
+static ENTRIES: IniEntryDefs<4> = IniEntryDefs::new([
+    entry(c"moodle_events.max_depth", c"32"),
+    entry(c"moodle_events.max_other_bytes", c"65536"),
+    entry(c"moodle_events.max_sink_events", c"1000000"),
+    IniEntryDef::end(),
+]);
+
+/// Registers the settings; called once at module start-up (PHP then calls [`on_modify`]
+/// with each php.ini value or default).
+pub fn register(module_number: i32) {
+    IniEntryDef::register(ENTRIES.as_slice(), module_number);
+}
+
+/// PHP's `on_modify` handler: accepts a value within the setting's range, refuses (and,
+/// for `ini_set()`, warns about) anything else. Never unwinds into the engine.
+unsafe extern "C" fn on_modify(
+    entry: *mut zend_ini_entry,
+    new_value: *mut zend_string,
+    _: *mut c_void,
+    _: *mut c_void,
+    _: *mut c_void,
+    stage: c_int,
+) -> c_int {
+    let applied = std::panic::catch_unwind(|| {
+        // SAFETY: the engine passes its live entry and the new value's string.
+        let (name, value) = unsafe {
+            let name = entry.as_ref().and_then(|e| e.name.cast::<ZendStr>().as_ref());
+            let value = new_value.cast::<ZendStr>().as_ref();
+            (
+                name.map(ZendStr::as_bytes),
+                value.map(ZendStr::as_bytes).unwrap_or_default(),
+            )
+        };
+        let name = name.and_then(|n| std::str::from_utf8(n).ok()).unwrap_or_default();
+        let mut limits = limits();
+        limits.set(name, value).map(|()| {
+            let i = SETTINGS.iter().position(|s| s.name == name).unwrap_or_default();
+            let v = [limits.max_depth, limits.max_other_bytes, limits.max_sink_events][i];
+            CURRENT[i].store(v, Ordering::Relaxed);
+        })
+    });
+    match applied {
+        Ok(Ok(())) => SUCCESS,
+        Ok(Err(msg)) => {
+            if stage == STAGE_RUNTIME {
+                php_error(&ErrorType::Warning, &msg);
+            }
+            FAILURE
+        }
+        Err(_) => FAILURE,
+    }
+}
+
+extern "C" {
+    /// ext/standard's `display_ini_entries()`: the module's settings table in phpinfo().
+    fn display_ini_entries(module: *mut ext_php_rs::zend::ModuleEntry);
+}
+
+/// Prints the settings (name, local and master value) in `phpinfo()`.
+///
+/// # Safety
+/// `module` must be this extension's module entry, as the engine passes it to the info
+/// function.
+pub unsafe fn display(module: *mut ext_php_rs::zend::ModuleEntry) {
+    unsafe { display_ini_entries(module) }
+}
