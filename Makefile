@@ -4,7 +4,7 @@ PHP_EXT  := php -d extension=$(EXT)
 GEN      := cargo run -q --no-default-features --features gen --bin moodle-events-gen --
 export RUST_BACKTRACE := 0
 
-.PHONY: deps build demo test lint test-core test-embed test-php test-bridge bench bench-smoke docs
+.PHONY: deps build demo test lint test-core test-embed test-php test-bridge bench bench-smoke docs fuzz fuzz-core fuzz-php memcheck
 
 deps:
 	@sh scripts/deps.sh
@@ -18,7 +18,7 @@ demo: build
 
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## and PHPUnit against the built extension.
-test: deps lint test-core test-embed test-php test-bridge bench-smoke
+test: deps lint test-core test-embed test-php test-bridge bench-smoke fuzz-core
 
 lint:
 	cargo fmt --check
@@ -60,3 +60,22 @@ bench: build
 ## CI: the benchmarks still run (tiny counts; no timing is asserted).
 bench-smoke:
 	$(MAKE) --no-print-directory bench BENCH_ARGS="200 1" BENCH_RUST=1000 >/dev/null
+
+## Fuzzing (SECURITY.md). The core validator under libFuzzer for FUZZ_SECONDS, seeded with a
+## valid create() of every catalogue event (cargo-fuzz on the stable toolchain: it needs
+## RUSTC_BOOTSTRAP for libFuzzer's coverage flags; no sanitizer). Then the extension under
+## the PHP fuzz script with hostile PHP values, FUZZ_PHP_ITERATIONS inputs per seed.
+FUZZ_SECONDS ?= 30
+FUZZ_PHP_ITERATIONS ?= 3000
+fuzz: fuzz-core fuzz-php
+
+fuzz-core:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	$(GEN) fuzz-seeds target/fuzz-corpus
+	RUSTC_BOOTSTRAP=1 cargo fuzz run -s none validate target/fuzz-corpus -- \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 >target/fuzz-core.log 2>&1 \
+		|| { tail -n 60 target/fuzz-core.log; exit 1; }
+	@tail -n 2 target/fuzz-core.log
+
+fuzz-php: build
+	sh tests/fuzz/run.sh $(EXT) $(FUZZ_PHP_ITERATIONS)

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod docs;
 pub mod error;
 pub mod factory;
+pub mod fuzzing;
 pub mod record;
 pub mod validate;
 pub mod value;

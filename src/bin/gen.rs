@@ -6,6 +6,8 @@
 //!                                         every known subplugin into DIR (default `php`).
 //! `moodle-events-gen bridge DIR COMPONENT…` writes the bridge of those components only
 //!                                         (e.g. `archivingmod_forum`, `archivingstore_s3`).
+//! `moodle-events-gen fuzz-seeds DIR`      writes the fuzz target's seed inputs (a valid
+//!                                         `create()` of every catalogue event) into DIR.
 
 use moodle_events::{bridge, docs};
 use std::process::ExitCode;
@@ -36,6 +38,26 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
                 println!("updated {path}");
+            }
+            ExitCode::SUCCESS
+        }
+        Some("fuzz-seeds") => {
+            let Some(dir) = args.get(1).map(std::path::Path::new) else {
+                eprintln!("moodle-events-gen: fuzz-seeds DIR");
+                return ExitCode::FAILURE;
+            };
+            let names = moodle_events::fuzzing::event_names();
+            for (i, (name, data)) in moodle_events::fuzzing::seeds().iter().enumerate() {
+                // The input format of fuzzing::one(): event index, limits byte, JSON.
+                let pick = names.iter().position(|n| n == name).unwrap_or_default() as u8;
+                let mut bytes = vec![pick, 0xff];
+                bytes.extend_from_slice(data.to_string().as_bytes());
+                let written =
+                    std::fs::create_dir_all(dir).and_then(|()| std::fs::write(dir.join(format!("seed-{i:03}")), bytes));
+                if let Err(e) = written {
+                    eprintln!("moodle-events-gen: cannot write into {}: {e}", dir.display());
+                    return ExitCode::FAILURE;
+                }
             }
             ExitCode::SUCCESS
         }
