@@ -4,6 +4,10 @@
 //! types; [`php`] (feature `php`, on by default) is the ext-php-rs binding that converts
 //! between PHP and the core. `cargo test --no-default-features` tests the core alone.
 
+// No panic reachable from PHP input: outside tests, the library neither unwraps nor
+// panics (the generator's and the fuzz harness's checks are allowed where they are).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod bridge;
 pub mod catalogue;
 pub mod dispatch;

@@ -773,15 +773,15 @@ pub fn validate_other<V: Value + ?Sized>(
     };
     let schema = ev.def.other;
     let top = Path::Other;
-    match other.map(|o| o.kind()) {
-        None | Some(Kind::Null) => {
+    let other = match other.map(|o| (o, o.kind())) {
+        None | Some((_, Kind::Null)) => {
             if let Some(k) = schema.iter().find(|k| k.required) {
                 return Err(w.err(&Path::Field(&top, k.key), Rule::Required));
             }
             return Ok(Vec::new());
         }
-        Some(Kind::Array) => {}
-        Some(k) => {
+        Some((o, Kind::Array)) => o,
+        Some((_, k)) => {
             return Err(w.err(
                 &top,
                 Rule::WrongType {
@@ -790,8 +790,7 @@ pub fn validate_other<V: Value + ?Sized>(
                 },
             ))
         }
-    }
-    let other = other.expect("checked above");
+    };
     // Unknown keys first (a secret-looking key is reported as such, not as unknown).
     other.for_each_entry(&mut |k, v| match k {
         Key::Str(name) if is_secret_key(name) => Err(w.err(&Path::Key(&top, k), Rule::Secret)),

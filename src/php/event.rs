@@ -21,6 +21,10 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, ZendObject, Zval};
 use ext_php_rs::zend::{ce, ClassEntry};
 
+#[allow(
+    clippy::expect_used,
+    reason = "ext/json is part of every PHP 8 build; read once at start-up"
+)]
 fn json_serializable() -> &'static ClassEntry {
     zv::loaded_class("JsonSerializable").expect("ext/json's JsonSerializable")
 }

@@ -16,6 +16,10 @@ pub const CLASS: &str = "moodle_events\\validation_exception";
 
 static CE: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
 
+#[allow(
+    clippy::expect_used,
+    reason = "SPL is part of every PHP build; read once at start-up"
+)]
 fn invalid_argument_exception() -> &'static ClassEntry {
     super::zv::loaded_class("InvalidArgumentException").expect("SPL's InvalidArgumentException")
 }
