@@ -426,7 +426,7 @@ pub fn resolve(eventname: &str) -> Result<EventName, ValidationError> {
         if let Some(plugin) = plugin {
             if !is_valid_plugin_name(plugin) {
                 return Err(err(Rule::InvalidPluginName {
-                    plugin: plugin.to_string(),
+                    plugin: shown_name(plugin),
                 }));
             }
         }

@@ -118,17 +118,25 @@ pub const RESERVED_KEYS: &[&str] = &[
     "timecreated",
 ];
 
-/// Fragments of key names that mark a secret, compared case-insensitively.
-const SECRET_MARKERS: &[&str] = &[
+/// Fragments of key names that mark a secret, compared case-insensitively (README and
+/// SECURITY.md list them; a test keeps both true). Besides these, a key that is `key` or
+/// ends in `_key` is a secret too.
+pub const SECRET_MARKERS: &[&str] = &[
     "token",
     "password",
     "passwd",
+    "passphrase",
     "secret",
     "apikey",
     "api_key",
     "privatekey",
     "private_key",
+    "privkey",
+    "sesskey",
+    "accesskey",
     "credential",
+    "authorization",
+    "cookie",
 ];
 
 /// Does this key name look like it holds a secret (`wstoken`, `password`, `client_secret`…)?
@@ -136,6 +144,9 @@ const SECRET_MARKERS: &[&str] = &[
 /// through here. The letters a key holds (a bit set) rule out most markers at once; only a
 /// marker whose letters all occur is searched for.
 pub fn is_secret_key(key: &[u8]) -> bool {
+    if key.eq_ignore_ascii_case(b"key") || key.len() > 4 && key[key.len() - 4..].eq_ignore_ascii_case(b"_key") {
+        return true;
+    }
     if key.len() < SHORTEST_MARKER {
         return false;
     }
@@ -886,6 +897,14 @@ mod tests {
             "Private_Key_2",
             "credentials",
             "secret",
+            "key",
+            "ssh_KEY",
+            "user_passphrase",
+            "Authorization",
+            "sessionCookie",
+            "MoodleSessKey",
+            "aws_accesskey",
+            "privkey",
         ] {
             assert!(is_secret_key(k.as_bytes()), "{k}");
         }
@@ -1002,6 +1021,16 @@ mod tests {
             assert!((s.min..=s.max).contains(&s.default), "{}", s.name);
         }
         assert!(SETTINGS[0].max <= 512);
+    }
+
+    #[test]
+    fn readme_and_security_md_list_every_secret_marker() {
+        for file in ["README.md", "SECURITY.md"] {
+            let doc = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            for m in SECRET_MARKERS.iter().chain(&["key", "…_key"]) {
+                assert!(doc.contains(&format!("`{m}`")), "{file} does not list `{m}`");
+            }
+        }
     }
 
     #[test]

@@ -141,6 +141,12 @@ impl<'a> ext_php_rs::convert::FromZval<'a> for NameArg<'a> {
 }
 
 impl<'a> NameArg<'a> {
+    /// For names that are only looked up or shown (a property, a table): invalid UTF-8 is
+    /// shown replaced, at most 255 characters.
+    pub fn lossy(&self) -> String {
+        shown_name(&String::from_utf8_lossy(self.0.as_bytes()))
+    }
+
     pub fn utf8(&self) -> PhpResult<&'a str> {
         let bytes: &'a [u8] = self.0.as_bytes();
         std::str::from_utf8(bytes).map_err(|_| {

@@ -478,28 +478,31 @@ impl Event {
     }
 
     /// A data field; anything else is PHP's "Undefined property" warning and null.
-    pub fn __get(&self, name: &str) -> Zval {
-        self.field_zval(name).unwrap_or_else(|| {
+    /// Property names are taken as any bytes (a name that is not UTF-8 is simply no field).
+    pub fn __get(&self, name: NameArg<'_>) -> Zval {
+        let field = std::str::from_utf8(name.0.as_bytes()).ok();
+        field.and_then(|f| self.field_zval(f)).unwrap_or_else(|| {
             php_error(
                 &ErrorType::Warning,
-                &format!("Undefined property: {}::${name}", "moodle_events\\event"),
+                &format!("Undefined property: {}::${}", "moodle_events\\event", name.lossy()),
             );
             Zval::null()
         })
     }
 
-    pub fn __isset(&self, name: &str) -> bool {
-        self.field_zval(name).is_some_and(|v| !v.is_null())
+    pub fn __isset(&self, name: NameArg<'_>) -> bool {
+        let field = std::str::from_utf8(name.0.as_bytes()).ok();
+        field.and_then(|f| self.field_zval(f)).is_some_and(|v| !v.is_null())
     }
 
     #[allow(unused_variables)]
-    pub fn __set(&self, name: &str, value: &Zval) -> PhpResult<()> {
-        Err(fail(self.eventname(), name, Rule::Modified))
+    pub fn __set(&self, name: NameArg<'_>, value: &Zval) -> PhpResult<()> {
+        Err(fail(self.eventname(), &name.lossy(), Rule::Modified))
     }
 
     #[allow(unused_variables)]
-    pub fn __unset(&self, name: &str) -> PhpResult<()> {
-        Err(fail(self.eventname(), name, Rule::Modified))
+    pub fn __unset(&self, name: NameArg<'_>) -> PhpResult<()> {
+        Err(fail(self.eventname(), &name.lossy(), Rule::Modified))
     }
 
     /// `protected array $data`, as in Moodle's events: the 17 fields as a property, so
@@ -541,9 +544,10 @@ impl Event {
 
     pub fn add_record_snapshot(
         self_: &mut ZendClassObject<Event>,
-        table: &str,
+        table: NameArg<'_>,
         record: &mut ZendObject,
     ) -> PhpResult<()> {
+        let table = table.lossy();
         // Reading the record may run PHP code (__get) that uses this event: hold it by its
         // handle meanwhile, and borrow it again only to store the snapshot.
         let name = self_.rec.name.clone();
@@ -555,14 +559,14 @@ impl Event {
             .object_mut()
             .and_then(ZendClassObject::<Event>::from_zend_obj_mut)
             .ok_or("not an event")?;
-        let id = event.rec.check_snapshot(table, id).map_err(throw)?;
+        let id = event.rec.check_snapshot(&table, id).map_err(throw)?;
         event.rec.put_snapshot(id, snapshot);
         Ok(())
     }
 
     /// A copy of the snapshot (changing it changes nothing in the event), or null.
-    pub fn get_record_snapshot(&self, table: &str, id: i64) -> PhpResult<Option<zv::AnyObject>> {
-        let Some(stored) = self.rec.snapshot(table, id).and_then(Zval::object) else {
+    pub fn get_record_snapshot(&self, table: NameArg<'_>, id: i64) -> PhpResult<Option<zv::AnyObject>> {
+        let Some(stored) = self.rec.snapshot(&table.lossy(), id).and_then(Zval::object) else {
             return Ok(None);
         };
         Ok(Some(zv::AnyObject(snapshot_copy(&self.rec.name, stored)?)))
@@ -578,3 +582,154 @@ impl Event {
         self.data_array()
     }
 }
+
+/// Property names that are not UTF-8. ext-php-rs's property handlers read the name as
+/// `&str` first, and on failure its read handler sets the engine's not yet initialised
+/// return slot to null through a destructor call, which corrupts the heap. Such a name is
+/// never one of the 17 fields, so these wrappers answer for it themselves (as PHP does for
+/// an undefined property) and pass every other name on to ext-php-rs's handlers.
+mod property_names {
+    use super::{fail, Event, Rule};
+    use ext_php_rs::class::RegisteredClass;
+    use ext_php_rs::error::php_error;
+    use ext_php_rs::ffi::{zend_object, zend_object_handlers, zend_string, zval};
+    use ext_php_rs::flags::ErrorType;
+    use ext_php_rs::types::ZendStr;
+    use std::os::raw::{c_int, c_void};
+    use std::sync::OnceLock;
+
+    static ORIGINAL: OnceLock<zend_object_handlers> = OnceLock::new();
+
+    /// `BP_VAR_IS`: a read for isset(), empty() or `??`, which warns about nothing.
+    const BP_VAR_IS: c_int = 3;
+    const IS_NULL: u32 = 1;
+
+    /// The name, when it is not UTF-8 (None for a valid name, or no name at all).
+    unsafe fn invalid(member: *mut zend_string) -> Option<String> {
+        let name = unsafe { member.cast::<ZendStr>().as_ref()? }.as_bytes();
+        std::str::from_utf8(name)
+            .is_err()
+            .then(|| crate::catalogue::shown_name(&String::from_utf8_lossy(name)))
+    }
+
+    fn original() -> Option<&'static zend_object_handlers> {
+        ORIGINAL.get()
+    }
+
+    unsafe extern "C" fn read_property(
+        object: *mut zend_object,
+        member: *mut zend_string,
+        type_: c_int,
+        cache_slot: *mut *mut c_void,
+        rv: *mut zval,
+    ) -> *mut zval {
+        if let Some(name) = unsafe { invalid(member) } {
+            if type_ != BP_VAR_IS {
+                php_error(
+                    &ErrorType::Warning,
+                    &format!("Undefined property: moodle_events\\event::${name}"),
+                );
+            }
+            // The slot is not initialised: set its type without releasing anything.
+            if let Some(rv) = unsafe { rv.as_mut() } {
+                rv.u1.type_info = IS_NULL;
+            }
+            return rv;
+        }
+        match original().and_then(|h| h.read_property) {
+            Some(f) => unsafe { f(object, member, type_, cache_slot, rv) },
+            None => rv,
+        }
+    }
+
+    unsafe extern "C" fn has_property(
+        object: *mut zend_object,
+        member: *mut zend_string,
+        has_set_exists: c_int,
+        cache_slot: *mut *mut c_void,
+    ) -> c_int {
+        if unsafe { invalid(member) }.is_some() {
+            return 0;
+        }
+        match original().and_then(|h| h.has_property) {
+            Some(f) => unsafe { f(object, member, has_set_exists, cache_slot) },
+            None => 0,
+        }
+    }
+
+    unsafe extern "C" fn write_property(
+        object: *mut zend_object,
+        member: *mut zend_string,
+        value: *mut zval,
+        cache_slot: *mut *mut c_void,
+    ) -> *mut zval {
+        if let Some(name) = unsafe { invalid(member) } {
+            modified(object, &name);
+            return value;
+        }
+        match original().and_then(|h| h.write_property) {
+            Some(f) => unsafe { f(object, member, value, cache_slot) },
+            None => value,
+        }
+    }
+
+    unsafe extern "C" fn get_property_ptr_ptr(
+        object: *mut zend_object,
+        member: *mut zend_string,
+        type_: c_int,
+        cache_slot: *mut *mut c_void,
+    ) -> *mut zval {
+        if unsafe { invalid(member) }.is_some() {
+            // No direct slot: the engine falls back to read_property/write_property.
+            return std::ptr::null_mut();
+        }
+        match original().and_then(|h| h.get_property_ptr_ptr) {
+            Some(f) => unsafe { f(object, member, type_, cache_slot) },
+            None => std::ptr::null_mut(),
+        }
+    }
+
+    unsafe extern "C" fn unset_property(
+        object: *mut zend_object,
+        member: *mut zend_string,
+        cache_slot: *mut *mut c_void,
+    ) {
+        if let Some(name) = unsafe { invalid(member) } {
+            modified(object, &name);
+            return;
+        }
+        if let Some(f) = original().and_then(|h| h.unset_property) {
+            unsafe { f(object, member, cache_slot) }
+        }
+    }
+
+    /// The error `__set()`/`__unset()` give: events are read-only.
+    fn modified(object: *mut zend_object, name: &str) {
+        // SAFETY: the engine passes the live object whose handler this is.
+        let event = unsafe { object.as_mut() }.and_then(ext_php_rs::types::ZendClassObject::<Event>::from_zend_obj_mut);
+        let eventname = event.map_or_else(|| "moodle_events\\event".to_string(), |e| e.eventname().to_string());
+        fail(&eventname, name, Rule::Modified).throw();
+    }
+
+    /// Wraps the class's property handlers; called once at module start-up, before any
+    /// event exists.
+    pub fn install() {
+        let handlers = std::ptr::from_ref(Event::get_metadata().handlers())
+            .cast::<zend_object_handlers>()
+            .cast_mut();
+        // SAFETY: the handler table is the class's own, lives for the process, and no
+        // object uses it yet; the engine reads it only through raw pointers.
+        unsafe {
+            if ORIGINAL.set(*handlers).is_err() {
+                return; // installed already (a second module start-up in one process)
+            }
+            (*handlers).read_property = Some(read_property);
+            (*handlers).has_property = Some(has_property);
+            (*handlers).write_property = Some(write_property);
+            (*handlers).get_property_ptr_ptr = Some(get_property_ptr_ptr);
+            (*handlers).unset_property = Some(unset_property);
+        }
+    }
+}
+
+pub use property_names::install as guard_property_names;

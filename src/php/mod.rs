@@ -117,6 +117,7 @@ fn hook<R>(failed: R, f: impl FnOnce() -> R + std::panic::UnwindSafe) -> R {
 fn startup(_ty: i32, module_number: i32) -> i32 {
     hook(-1, || {
         ini::register(module_number);
+        event::guard_property_names();
         match exception::register() {
             Ok(()) => 0,
             Err(_) => -1,
