@@ -18,7 +18,7 @@ demo: build
 
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## and PHPUnit against the built extension.
-test: deps lint test-core test-embed test-php test-bridge bench-smoke fuzz-core
+test: deps lint test-core test-embed test-php test-bridge bench-smoke fuzz-core memcheck
 
 lint:
 	cargo fmt --check
@@ -79,3 +79,8 @@ fuzz-core:
 
 fuzz-php: build
 	sh tests/fuzz/run.sh $(EXT) $(FUZZ_PHP_ITERATIONS)
+
+## Memory (SECURITY.md): scripts covering every path of the extension under valgrind with
+## PHP's allocator off; fails on any valgrind error and any definite or indirect leak.
+memcheck: build
+	bash tests/memcheck/run.sh $(EXT)

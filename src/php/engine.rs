@@ -50,20 +50,133 @@ pub enum Called {
 }
 
 pub fn call(callback: &Zval, event: &Zval, describe: impl FnOnce(&ext_php_rs::types::ZendObject) -> String) -> Called {
-    let result = try_catch(AssertUnwindSafe(|| callback.try_call(vec![event]).is_ok()));
-    match result {
-        Err(_) => Called::Bailout,
-        Ok(_) if exiting() => Called::Exit,
-        Ok(ok) => match ExecutorGlobals::take_exception() {
+    match call_callable(callback, &[event]) {
+        Err(_) if bailed() => Called::Bailout,
+        _ if exiting() => Called::Exit,
+        result => match ExecutorGlobals::take_exception() {
             Some(ex) => Called::Failed(describe(&ex)),
-            None if ok => Called::Ok,
+            None if result.is_ok() => Called::Ok,
             None => Called::Failed("the call failed".into()),
         },
     }
 }
 
-/// Continues a bailout caught by [`call`].
+thread_local! {
+    /// A fatal error's bailout was caught in a call into PHP and waits for [`boundary`].
+    static BAILED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Has a bailout been caught that is not yet resumed?
+pub fn bailed() -> bool {
+    BAILED.get()
+}
+
+/// Runs `f` (a call into PHP, which may end in a fatal error's bailout: a longjmp that
+/// would skip every Rust frame in between, and leak what they own). A bailout is caught
+/// and recorded, and comes back as an Err: the caller's frames then return and drop their
+/// values, and the method's [`boundary`] lets the bailout go on. `f` must own nothing
+/// (capture references only): a frame the bailout leaves is never dropped.
+fn protect(f: impl FnOnce() -> bool) -> PhpResult<()> {
+    match try_catch(AssertUnwindSafe(f)) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err("the call into PHP failed".into()),
+        Err(ext_php_rs::zend::CatchError::Bailout) => {
+            BAILED.set(true);
+            Err("a fatal error ended the request".into())
+        }
+        Err(e) => Err(format!("{e}").into()),
+    }
+}
+
+/// Calls a PHP callable with `args`. The argument array and the return value live in
+/// this frame, outside the engine's try block, so a bailout loses nothing of ours. A
+/// thrown exception stays pending (see [`after_call`]).
+pub fn call_callable(callable: &Zval, args: &[&Zval]) -> PhpResult<Zval> {
+    let mut params: Vec<Zval> = args.iter().map(|a| a.shallow_clone()).collect();
+    let mut function = callable.shallow_clone();
+    let mut retval = Zval::new();
+    let count = u32::try_from(params.len()).unwrap_or(0);
+    let (f, r, p) = (&raw mut function, &raw mut retval, params.as_mut_ptr());
+    protect(|| {
+        // SAFETY: every pointer is to a live zval of this frame; the engine copies what
+        // it keeps.
+        unsafe {
+            ext_php_rs::ffi::_call_user_function_impl(std::ptr::null_mut(), f, r, count, p, std::ptr::null_mut()) == 0
+        }
+    })?;
+    Ok(retval)
+}
+
+/// Calls the method `name` of `obj` with `args`, like [`call_callable`]. Err when it has
+/// no such method.
+pub fn call_method(obj: &ext_php_rs::types::ZendObject, name: &str, args: &[&Zval]) -> PhpResult<Zval> {
+    let ce = obj.get_class_entry();
+    // SAFETY: the class's own function table, valid while the object lives.
+    let func = unsafe {
+        ext_php_rs::ffi::zend_hash_str_find_ptr_lc(&raw const ce.function_table, name.as_ptr().cast(), name.len())
+            .cast::<ext_php_rs::ffi::zend_function>()
+    };
+    if func.is_null() {
+        return Err(format!("no method {name}()").into());
+    }
+    let mut params: Vec<Zval> = args.iter().map(|a| a.shallow_clone()).collect();
+    let mut retval = Zval::new();
+    let count = u32::try_from(params.len()).unwrap_or(0);
+    let (object, scope) = (std::ptr::from_ref(obj).cast_mut(), std::ptr::from_ref(ce).cast_mut());
+    let (r, p) = (&raw mut retval, params.as_mut_ptr());
+    protect(|| {
+        // SAFETY: a method of the object's own class, the object alive for the call.
+        unsafe { ext_php_rs::ffi::zend_call_known_function(func, object, scope, r, count, p, std::ptr::null_mut()) };
+        true
+    })?;
+    Ok(retval)
+}
+
+/// `ClassEntry::try_find()` (which autoloads: user code), protected like a call.
+pub fn find_class(name: &str) -> PhpResult<Option<&'static ext_php_rs::zend::ClassEntry>> {
+    let mut found = None;
+    let slot = &mut found;
+    protect(|| {
+        *slot = ext_php_rs::zend::ClassEntry::try_find(name);
+        true
+    })?;
+    Ok(found)
+}
+
+/// A PHP warning (which a user error handler may turn into anything, a fatal error
+/// included: that is caught like a call's).
+pub fn warn(message: &str) -> PhpResult<()> {
+    // The C string is made here, outside the engine's try block (as ext-php-rs's
+    // php_error() would make it inside, where a bailout would lose it).
+    let Ok(text) = std::ffi::CString::new(message.replace('\0', "\\0")) else {
+        return Ok(());
+    };
+    let text = text.as_ptr();
+    protect(|| {
+        // SAFETY: the message is passed as the argument of a "%s" format, never as the
+        // format itself; both strings are NUL-terminated and outlive the call.
+        unsafe {
+            ext_php_rs::ffi::php_error_docref(std::ptr::null(), E_WARNING, c"%s".as_ptr(), text);
+        }
+        true
+    })
+}
+
+const E_WARNING: std::os::raw::c_int = 1 << 1;
+
+/// Where an exported function or method returns to the engine: a bailout caught below
+/// goes on now that our frames have dropped their values.
+pub fn boundary<R>(result: PhpResult<R>) -> PhpResult<R> {
+    if BAILED.replace(false) {
+        drop(result);
+        resume_bailout();
+    }
+    result
+}
+
+/// Continues a caught bailout.
 pub fn resume_bailout() -> ! {
+    BAILED.set(false);
     // SAFETY: called right after a caught bailout, from the request it belongs to, with
     // our state already tidied up; the engine's own handler takes over.
     unsafe { ext_php_rs::zend::bailout() }

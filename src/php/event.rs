@@ -14,9 +14,8 @@ use crate::validate::{self, ContextArg, ContextInfo, CreateInput, Fixup, Snapsho
 use crate::value::{Key, Kind, Value};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
-use ext_php_rs::error::php_error;
 use ext_php_rs::exception::{PhpException, PhpResult};
-use ext_php_rs::flags::{ClassFlags, ErrorType};
+use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, ZendObject, Zval};
 use ext_php_rs::zend::{ce, ClassEntry};
@@ -197,7 +196,12 @@ fn context_from_object(ev: &EventName, obj: &ZendObject) -> PhpResult<ContextInf
     let instanceid = int(obj, "instanceid", "context.instanceid")?;
     let mut courseid = None;
     if zv::has_method(obj, "get_course_context") {
-        let course = obj.try_call_method("get_course_context", vec![&false]);
+        let mut no = Zval::new();
+        no.set_bool(false);
+        let course = super::engine::call_method(obj, "get_course_context", &[&no]);
+        if super::engine::bailed() {
+            return Err(course.err().unwrap_or_else(|| "bailout".into()));
+        }
         super::engine::after_call()?;
         if let Some(c) = course.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
             courseid = int(c, "instanceid", "context.courseid")?;
@@ -253,7 +257,10 @@ fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
         return Ok(bare);
     }
     let callable = zv::string(&format!("{class}::instance_by_id"));
-    let found = callable.try_call(vec![&id, &MUST_EXIST]);
+    let found = super::engine::call_callable(&callable, &[&zv::long(id), &zv::long(MUST_EXIST)]);
+    if super::engine::bailed() {
+        return Err(found.err().unwrap_or_else(|| "bailout".into()));
+    }
     super::engine::after_call()?;
     match found.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
         Some(obj) => context_from_object(ev, obj),
@@ -287,6 +294,23 @@ fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
         .map_err(throw)?;
     }
     Ok(copy.into_zval(false)?)
+}
+
+/// add_record_snapshot(). Reading the record may run PHP code (__get) that uses this
+/// event: it is held by its handle meanwhile, and borrowed again only to store the snapshot.
+fn add_snapshot(event: &mut ZendClassObject<Event>, table: &str, record: &mut ZendObject) -> PhpResult<()> {
+    let name = event.rec.name.clone();
+    let mut handle = event.into_zval(false)?;
+    let id = read_prop(record, "id")?;
+    let id = validate::int_field(&name, "snapshot.id", id.as_ref()).map_err(throw)?;
+    let snapshot = snapshot_copy(&name, record)?;
+    let event = handle
+        .object_mut()
+        .and_then(ZendClassObject::<Event>::from_zend_obj_mut)
+        .ok_or("not an event")?;
+    let id = event.rec.check_snapshot(table, id).map_err(throw)?;
+    event.rec.put_snapshot(id, snapshot);
+    Ok(())
 }
 
 /// What a factory read from its record.
@@ -392,7 +416,7 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
     let data: Zval = if let Some(ours) = ZendClassObject::<Event>::from_zend_obj(obj) {
         ours.data().into_zval(false)?
     } else if zv::has_method(obj, "get_data") {
-        let d = obj.try_call_method("get_data", vec![]);
+        let d = super::engine::call_method(obj, "get_data", &[]);
         super::engine::after_call()?;
         d?
     } else {
@@ -441,25 +465,25 @@ impl Event {
         let data = unsafe { zv::array_view(data) };
         let input = validate::split_create_data(&ev, &*data).map_err(throw)?;
         let other = input.other.map(|o| zv::detach(o, detach_depth()));
-        build(ev, &input, other, None).map(into_object)
+        super::engine::boundary(build(ev, &input, other, None).map(into_object))
     }
 
     /// archive_job_* and write_task_* from a local_archiving_job row.
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
     pub fn create_from_job(eventname: NameArg<'_>, job: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
-        create_from(eventname.utf8()?, Factory::Job, job, other.0).map(into_object)
+        super::engine::boundary(create_from(eventname.utf8()?, Factory::Job, job, other.0).map(into_object))
     }
 
     /// task_* from a local_archiving_activity_task row.
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
     pub fn create_from_task(eventname: NameArg<'_>, task: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
-        create_from(eventname.utf8()?, Factory::Task, task, other.0).map(into_object)
+        super::engine::boundary(create_from(eventname.utf8()?, Factory::Task, task, other.0).map(into_object))
     }
 
     /// read_task_* from a local_archiving_file row (with its job's contextid).
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
     pub fn create_from_file(eventname: NameArg<'_>, file: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
-        create_from(eventname.utf8()?, Factory::File, file, other.0).map(into_object)
+        super::engine::boundary(create_from(eventname.utf8()?, Factory::File, file, other.0).map(into_object))
     }
 
     /// transmission_* from the forwarded event (ours or a Moodle event).
@@ -469,7 +493,7 @@ impl Event {
         forwarded: &mut ZendObject,
         other: zv::ArrayArg<'_>,
     ) -> EventResult {
-        create_from(eventname.utf8()?, Factory::Event, forwarded, other.0).map(into_object)
+        super::engine::boundary(create_from(eventname.utf8()?, Factory::Event, forwarded, other.0).map(into_object))
     }
 
     /// The 17 Moodle fields, in Moodle's order.
@@ -479,15 +503,14 @@ impl Event {
 
     /// A data field; anything else is PHP's "Undefined property" warning and null.
     /// Property names are taken as any bytes (a name that is not UTF-8 is simply no field).
-    pub fn __get(&self, name: NameArg<'_>) -> Zval {
+    pub fn __get(&self, name: NameArg<'_>) -> PhpResult<Zval> {
         let field = std::str::from_utf8(name.0.as_bytes()).ok();
-        field.and_then(|f| self.field_zval(f)).unwrap_or_else(|| {
-            php_error(
-                &ErrorType::Warning,
-                &format!("Undefined property: {}::${}", "moodle_events\\event", name.lossy()),
-            );
-            Zval::null()
-        })
+        let value = match field.and_then(|f| self.field_zval(f)) {
+            Some(v) => Ok(v),
+            None => super::engine::warn(&format!("Undefined property: moodle_events\\event::${}", name.lossy()))
+                .map(|()| Zval::null()),
+        };
+        super::engine::boundary(value)
     }
 
     pub fn __isset(&self, name: NameArg<'_>) -> bool {
@@ -531,7 +554,7 @@ impl Event {
     }
 
     pub fn trigger(self_: &mut ZendClassObject<Event>) -> PhpResult<()> {
-        super::sink::trigger(self_)
+        super::engine::boundary(super::sink::trigger(self_))
     }
 
     pub fn is_triggered(&self) -> bool {
@@ -547,21 +570,7 @@ impl Event {
         table: NameArg<'_>,
         record: &mut ZendObject,
     ) -> PhpResult<()> {
-        let table = table.lossy();
-        // Reading the record may run PHP code (__get) that uses this event: hold it by its
-        // handle meanwhile, and borrow it again only to store the snapshot.
-        let name = self_.rec.name.clone();
-        let mut handle = self_.into_zval(false)?;
-        let id = read_prop(record, "id")?;
-        let id = validate::int_field(&name, "snapshot.id", id.as_ref()).map_err(throw)?;
-        let snapshot = snapshot_copy(&name, record)?;
-        let event = handle
-            .object_mut()
-            .and_then(ZendClassObject::<Event>::from_zend_obj_mut)
-            .ok_or("not an event")?;
-        let id = event.rec.check_snapshot(&table, id).map_err(throw)?;
-        event.rec.put_snapshot(id, snapshot);
-        Ok(())
+        super::engine::boundary(add_snapshot(self_, &table.lossy(), record))
     }
 
     /// A copy of the snapshot (changing it changes nothing in the event), or null.
@@ -591,9 +600,7 @@ impl Event {
 mod property_names {
     use super::{fail, Event, Rule};
     use ext_php_rs::class::RegisteredClass;
-    use ext_php_rs::error::php_error;
     use ext_php_rs::ffi::{zend_object, zend_object_handlers, zend_string, zval};
-    use ext_php_rs::flags::ErrorType;
     use ext_php_rs::types::ZendStr;
     use std::os::raw::{c_int, c_void};
     use std::sync::OnceLock;
@@ -625,10 +632,11 @@ mod property_names {
     ) -> *mut zval {
         if let Some(name) = unsafe { invalid(member) } {
             if type_ != BP_VAR_IS {
-                php_error(
-                    &ErrorType::Warning,
-                    &format!("Undefined property: moodle_events\\event::${name}"),
-                );
+                let warned = super::super::engine::warn(&format!("Undefined property: moodle_events\\event::${name}"));
+                if super::super::engine::bailed() {
+                    drop((warned, name));
+                    super::super::engine::resume_bailout();
+                }
             }
             // The slot is not initialised: set its type without releasing anything.
             if let Some(rv) = unsafe { rv.as_mut() } {

@@ -3,9 +3,8 @@
 //! and keeps the current values where the hot path reads them without a lookup.
 
 use crate::validate::{Limits, SETTINGS};
-use ext_php_rs::error::php_error;
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
-use ext_php_rs::flags::{ErrorType, IniEntryPermission};
+use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::types::ZendStr;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
 use std::os::raw::{c_int, c_void};
@@ -83,7 +82,11 @@ unsafe extern "C" fn on_modify(
         Ok(Ok(())) => SUCCESS,
         Ok(Err(msg)) => {
             if stage == STAGE_RUNTIME {
-                php_error(&ErrorType::Warning, &msg);
+                let warned = super::engine::warn(&msg);
+                if super::engine::bailed() {
+                    drop((warned, msg));
+                    super::engine::resume_bailout();
+                }
             }
             FAILURE
         }

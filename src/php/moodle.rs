@@ -32,7 +32,7 @@ pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
     if !inside_moodle() {
         return Ok(None);
     }
-    let found = ClassEntry::try_find(eventname.trim_start_matches('\\'));
+    let found = engine::find_class(eventname.trim_start_matches('\\'))?;
     engine::after_call()?;
     let Some(base) = zv::loaded_class("core\\event\\base") else {
         return Ok(None);
@@ -45,14 +45,20 @@ pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
 pub fn build(class: &ClassEntry, native: &Zval) -> PhpResult<Zval> {
     let name = class.name().unwrap_or_default();
     let factory = zv::string(&format!("{name}::create_from_native"));
-    let built = factory.try_call(vec![native]);
+    let built = engine::call_callable(&factory, &[native]);
+    if engine::bailed() {
+        return built;
+    }
     engine::after_call()?;
-    Ok(built?)
+    built
 }
 
 pub fn trigger(event: &Zval) -> PhpResult<()> {
     if let Some(obj) = event.object() {
-        let _ = obj.try_call_method("trigger", vec![]);
+        let called = engine::call_method(obj, "trigger", &[]);
+        if engine::bailed() {
+            return called.map(drop);
+        }
     }
     engine::after_call()
 }
@@ -65,7 +71,7 @@ fn phpunit_util() -> Option<&'static str> {
     // Moodle 5 names it \core\test\phpunit\phpunit_util; 4.5 has the global class.
     let found = ["core\\test\\phpunit\\phpunit_util", "phpunit_util"]
         .into_iter()
-        .find(|c| ClassEntry::try_find(c).is_some());
+        .find(|c| engine::find_class(c).ok().flatten().is_some());
     let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
     found
 }
@@ -74,7 +80,8 @@ fn call_util(method: &str) -> PhpResult<Option<Zval>> {
     let Some(util) = phpunit_util() else {
         return Ok(None);
     };
-    let result = zv::string(&format!("{util}::{method}")).try_call(vec![]);
+    // Called from functions whose frames own nothing yet: a bailout goes on from here.
+    let result = engine::boundary(engine::call_callable(&zv::string(&format!("{util}::{method}")), &[]));
     engine::after_call()?;
     Ok(Some(result?))
 }
@@ -98,7 +105,9 @@ pub fn call(sink: &Zval, method: &str) -> PhpResult<Zval> {
     let Some(obj) = sink.object() else {
         return Ok(Zval::null());
     };
-    let result = obj.try_call_method(method, vec![]);
+    // Called from the sink's methods, whose frames own nothing yet: a bailout goes on
+    // from here.
+    let result = engine::boundary(engine::call_method(obj, method, &[]));
     engine::after_call()?;
-    Ok(result?)
+    result
 }

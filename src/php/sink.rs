@@ -9,14 +9,12 @@ use super::zv;
 use crate::dispatch::{self, Dispatcher, Outcome, Share};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
-use ext_php_rs::error::php_error;
 use ext_php_rs::exception::{PhpException, PhpResult};
-use ext_php_rs::flags::{ClassFlags, ErrorType};
+use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, ZendObject, ZendStr, Zval};
-use ext_php_rs::zend::{ce, try_catch, ExecutorGlobals};
+use ext_php_rs::zend::{ce, ExecutorGlobals};
 use std::cell::{Cell, RefCell};
-use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
 thread_local! {
@@ -323,15 +321,16 @@ fn deliver() -> PhpResult<()> {
             Called::Exit => return give_up(),
             Called::Bailout => {
                 drop((callback, event, rethrow));
-                bail_out();
+                return abandon_for_bailout();
             }
             Called::Failed(failure) => failure,
         };
         let eventname = event_of(&event).map(Event::eventname).unwrap_or_default().to_string();
         let message = format!("observer {} failed on {eventname}: {failure}", callable_name(&callback));
-        if try_catch(AssertUnwindSafe(|| php_error(&ErrorType::Warning, &message))).is_err() {
-            drop((callback, event, rethrow));
-            bail_out();
+        let warned = engine::warn(&message);
+        if engine::bailed() {
+            drop((callback, event, rethrow, message, warned, eventname));
+            return abandon_for_bailout();
         }
         if engine::exiting() {
             return give_up();
@@ -356,10 +355,11 @@ fn give_up() -> PhpResult<()> {
     Ok(())
 }
 
-/// Drops what is left to deliver, then lets the fatal error's bailout go on.
-fn bail_out() -> ! {
+/// Drops what is left to deliver after a fatal error; the Err goes up to the method's
+/// boundary, which lets the bailout go on.
+fn abandon_for_bailout() -> PhpResult<()> {
     drop_outside(with(Dispatcher::abandon));
-    engine::resume_bailout()
+    Err("a fatal error ended the request".into())
 }
 
 /// `@file:line` where a closure was defined (ReflectionFunction; failure path only).

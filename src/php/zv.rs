@@ -224,7 +224,10 @@ pub fn read_prop(obj: &ZendObject, name: &str) -> PhpResult<Option<Zval>> {
         return Ok(Some(v.shallow_clone()));
     }
     if has_method(obj, "__get") {
-        let v = obj.try_call_method("__get", vec![&name]);
+        let v = super::engine::call_method(obj, "__get", &[&string(name)]);
+        if super::engine::bailed() {
+            return v.map(Some);
+        }
         super::engine::after_call()?;
         return Ok(v.ok().filter(|v| !v.is_null()));
     }
