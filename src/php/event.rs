@@ -592,11 +592,12 @@ impl Event {
     }
 }
 
-/// Property names that are not UTF-8. ext-php-rs's property handlers read the name as
-/// `&str` first, and on failure its read handler sets the engine's not yet initialised
-/// return slot to null through a destructor call, which corrupts the heap. Such a name is
-/// never one of the 17 fields, so these wrappers answer for it themselves (as PHP does for
-/// an undefined property) and pass every other name on to ext-php-rs's handlers.
+/// Property names that are not UTF-8, and `data`. ext-php-rs's property handlers read the
+/// name as `&str` first, and on failure its read handler sets the engine's not yet
+/// initialised return slot to null through a destructor call, which corrupts the heap.
+/// Such a name is never one of the 17 fields, so these wrappers answer for it themselves
+/// (as PHP does for an undefined property) and pass every other name on to ext-php-rs's
+/// handlers.
 mod property_names {
     use super::{fail, Event, Rule};
     use ext_php_rs::class::RegisteredClass;
@@ -611,11 +612,12 @@ mod property_names {
     const BP_VAR_IS: c_int = 3;
     const IS_NULL: u32 = 1;
 
-    /// The name, when it is not UTF-8 (None for a valid name, or no name at all).
+    /// The name, when these wrappers answer for it: a name that is not UTF-8, or `data`
+    /// (the protected property that `==` and casts read through get_properties(); named
+    /// from outside, it is no field, as in Moodle's events, rather than a visibility Error).
     unsafe fn invalid(member: *mut zend_string) -> Option<String> {
         let name = unsafe { member.cast::<ZendStr>().as_ref()? }.as_bytes();
-        std::str::from_utf8(name)
-            .is_err()
+        (name == b"data" || std::str::from_utf8(name).is_err())
             .then(|| crate::catalogue::shown_name(&String::from_utf8_lossy(name)))
     }
 

@@ -44,6 +44,23 @@ final class HostileInputTest extends TestCase {
         $this->assertSame(12, $e->objectid);
     }
 
+    public function test_the_protected_data_property_is_no_field_from_outside(): void {
+        $e = self::deleted();
+        $this->assertFalse(isset($e->data));
+        $this->assertSame('none', $e->data ?? 'none');
+        $this->assertNull(@$e->data);
+        foreach ([fn() => $e->data = [], function () use ($e) { unset($e->data); }] as $change) {
+            try {
+                $change();
+                $this->fail('changed');
+            } catch (validation_exception $x) {
+                $this->assertSame(self::DELETED . ': data: Event properties must not be modified.', $x->getMessage());
+            }
+        }
+        // Casts (and so == and PHPUnit's comparisons) still see the 17 fields.
+        $this->assertSame($e->get_data(), ((array)$e)["\0*\0data"]);
+    }
+
     public function test_table_names_that_are_not_utf8_are_no_table(): void {
         $e = self::deleted();
         $this->assertNull($e->get_record_snapshot("local_archiving_job\xff", 12));
