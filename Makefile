@@ -18,7 +18,7 @@ demo: build
 
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## and PHPUnit against the built extension.
-test: deps lint test-core test-embed test-php test-bridge bench-smoke fuzz-core memcheck
+test: deps lint test-core test-embed test-php test-bridge bench-smoke fuzz memcheck
 
 lint:
 	cargo fmt --check
@@ -66,7 +66,7 @@ bench-smoke:
 ## RUSTC_BOOTSTRAP for libFuzzer's coverage flags; no sanitizer). Then the extension under
 ## the PHP fuzz script with hostile PHP values, FUZZ_PHP_ITERATIONS inputs per seed.
 FUZZ_SECONDS ?= 30
-FUZZ_PHP_ITERATIONS ?= 3000
+FUZZ_PHP_ITERATIONS ?= 2000
 fuzz: fuzz-core fuzz-php
 
 fuzz-core:
@@ -78,7 +78,7 @@ fuzz-core:
 	@tail -n 2 target/fuzz-core.log
 
 fuzz-php: build
-	sh tests/fuzz/run.sh $(EXT) $(FUZZ_PHP_ITERATIONS)
+	bash tests/fuzz/run.sh $(EXT) $(FUZZ_PHP_ITERATIONS)
 
 ## Memory (SECURITY.md): scripts covering every path of the extension under valgrind with
 ## PHP's allocator off; fails on any valgrind error and any definite or indirect leak.

@@ -364,12 +364,21 @@ pub fn check_snapshot_value<V: Value + ?Sized>(ev: &EventName, column: &[u8], v:
     walk(v, 0, limits.max_depth).map_err(|rule| ValidationError::new(&*ev.eventname, field(), rule))
 }
 
-/// `$USER->id` as the default userid: an int or a canonical numeric string, else 0.
-pub fn userid_from<V: Value + ?Sized>(id: Option<&V>) -> i64 {
+/// `$USER->id` as the default userid: an int or a canonical numeric string; 0 when there
+/// is none (null). Anything else is refused rather than silently attributed to nobody.
+pub fn userid_from<V: Value + ?Sized>(ev: &EventName, id: Option<&V>) -> Result<i64> {
     match id.map(|v| v.kind()) {
-        Some(Kind::Int(i)) => i,
-        Some(Kind::Str(s)) => canonical_int(s).unwrap_or(0),
-        _ => 0,
+        None | Some(Kind::Null) => Ok(0),
+        Some(Kind::Int(i)) => Ok(i),
+        Some(Kind::Str(s)) if canonical_int(s).is_some() => Ok(canonical_int(s).unwrap_or_default()),
+        Some(k) => Err(ValidationError::new(
+            &*ev.eventname,
+            "userid",
+            Rule::WrongType {
+                expected: "an int (the default userid is $USER->id)",
+                got: k.type_name(),
+            },
+        )),
     }
 }
 
@@ -1030,6 +1039,30 @@ mod tests {
             for m in SECRET_MARKERS.iter().chain(&["key", "…_key"]) {
                 assert!(doc.contains(&format!("`{m}`")), "{file} does not list `{m}`");
             }
+        }
+    }
+
+    #[test]
+    fn the_default_userid_is_an_int_or_nothing() {
+        let e = ev(FAILED);
+        assert_eq!(userid_from(&e, None::<&J>), Ok(0));
+        assert_eq!(userid_from(&e, Some(&J::Null)), Ok(0));
+        assert_eq!(userid_from(&e, Some(&json!(5))), Ok(5));
+        assert_eq!(userid_from(&e, Some(&json!("12"))), Ok(12));
+        for bad in [
+            json!("012"),
+            json!("1.0"),
+            json!(" 7"),
+            json!(1.0),
+            json!(true),
+            json!([1]),
+            json!("abc"),
+        ] {
+            let err = userid_from(&e, Some(&bad)).unwrap_err();
+            assert_eq!(err.field, "userid", "{bad}");
+            assert!(err
+                .to_string()
+                .contains("must be an int (the default userid is $USER->id), got "));
         }
     }
 

@@ -115,7 +115,13 @@ fn build(
         Some(c) => Some(c),
         None => context_of(&ev, input)?,
     };
-    let header = validate::check_header(&ev, input, context, current_userid()?).map_err(throw)?;
+    // $USER->id is the default: read only when no userid is given.
+    let current = if input.userid.is_some() {
+        0
+    } else {
+        current_userid(&ev)?
+    };
+    let header = validate::check_header(&ev, input, context, current).map_err(throw)?;
     let fixups = validate::validate_other(&ev, other.as_ref(), header.objectid, super::limits()).map_err(throw)?;
     let other = match other {
         Some(mut o) if !fixups.is_empty() => {
@@ -167,10 +173,10 @@ fn apply_fixups(other: &mut Zval, fixups: &[Fixup]) {
 
 /// `$USER->id` when Moodle's global user exists, else 0. An exception thrown while
 /// reading it is passed on.
-fn current_userid() -> PhpResult<i64> {
+fn current_userid(ev: &EventName) -> PhpResult<i64> {
     let Some(user) = zv::global("USER") else { return Ok(0) };
     let id = user.object().map(|u| read_prop(u, "id")).transpose()?.flatten();
-    Ok(validate::userid_from(id.as_ref()))
+    validate::userid_from(ev, id.as_ref()).map_err(throw)
 }
 
 fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option<ContextInfo>> {
