@@ -144,7 +144,7 @@ pub const SECRET_MARKERS: &[&str] = &[
 /// through here. The letters a key holds (a bit set) rule out most markers at once; only a
 /// marker whose letters all occur is searched for.
 pub fn is_secret_key(key: &[u8]) -> bool {
-    if key.eq_ignore_ascii_case(b"key") || key.len() > 4 && key[key.len() - 4..].eq_ignore_ascii_case(b"_key") {
+    if key.eq_ignore_ascii_case(b"key") || key.len() >= 4 && key[key.len() - 4..].eq_ignore_ascii_case(b"_key") {
         return true;
     }
     if key.len() < SHORTEST_MARKER {
@@ -908,6 +908,7 @@ mod tests {
             "secret",
             "key",
             "ssh_KEY",
+            "_key",
             "user_passphrase",
             "Authorization",
             "sessionCookie",

@@ -174,6 +174,11 @@ pub fn boundary<R>(result: PhpResult<R>) -> PhpResult<R> {
     result
 }
 
+/// At request start-up: a bailout caught in the last request is not this one's.
+pub fn forget_bailout() {
+    BAILED.set(false);
+}
+
 /// Continues a caught bailout.
 pub fn resume_bailout() -> ! {
     BAILED.set(false);

@@ -284,7 +284,13 @@ fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
     if let Ok(props) = record.get_properties() {
         zv::ht_for_each(props, |k, v| {
             let (name, value) = match k {
-                Key::Int(i) => (i.to_string(), zv::detach(v, depth)),
+                Key::Int(i) => {
+                    // An int-keyed "column" (an SplFixedArray subclass lists its elements
+                    // so) is checked like any other: no object may get into an event.
+                    let name = i.to_string();
+                    validate::check_snapshot_value(ev, name.as_bytes(), v, super::limits())?;
+                    (name, zv::detach(v, depth))
+                }
                 Key::Str(s) => match validate::snapshot_column(s) {
                     SnapshotColumn::Drop => return Ok(()),
                     SnapshotColumn::Redact => (String::from_utf8_lossy(s).into_owned(), Zval::null()),
@@ -576,7 +582,12 @@ impl Event {
         table: NameArg<'_>,
         record: &mut ZendObject,
     ) -> PhpResult<()> {
-        super::engine::boundary(add_snapshot(self_, &table.lossy(), record))
+        let added = {
+            let table = table.lossy();
+            add_snapshot(self_, &table, record)
+        };
+        // Every value of ours is dropped before a caught bailout goes on.
+        super::engine::boundary(added)
     }
 
     /// A copy of the snapshot (changing it changes nothing in the event), or null.

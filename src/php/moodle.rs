@@ -64,24 +64,37 @@ pub fn trigger(event: &Zval) -> PhpResult<()> {
 }
 
 /// Moodle's PHPUnit event redirection (`phpunit_util`), when `PHPUNIT_TEST` is true.
-fn phpunit_util() -> Option<&'static str> {
+/// An autoloader's fatal error or `exit()` goes on; an exception it throws only means
+/// the class is not there.
+fn phpunit_util() -> PhpResult<Option<&'static str>> {
     if constant("PHPUNIT_TEST").is_none_or(|v| v.bool() != Some(true)) {
-        return None;
+        return Ok(None);
     }
     // Moodle 5 names it \core\test\phpunit\phpunit_util; 4.5 has the global class.
-    let found = ["core\\test\\phpunit\\phpunit_util", "phpunit_util"]
-        .into_iter()
-        .find(|c| engine::find_class(c).ok().flatten().is_some());
-    let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
-    found
+    for class in ["core\\test\\phpunit\\phpunit_util", "phpunit_util"] {
+        let found = engine::find_class(class)?;
+        if engine::exiting() {
+            return Err("exit".into());
+        }
+        let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
+        if found.is_some() {
+            return Ok(Some(class));
+        }
+    }
+    Ok(None)
 }
 
 fn call_util(method: &str) -> PhpResult<Option<Zval>> {
-    let Some(util) = phpunit_util() else {
+    let util = engine::boundary(phpunit_util())?;
+    let Some(util) = util else {
         return Ok(None);
     };
+    let result = {
+        let callable = zv::string(&format!("{util}::{method}"));
+        engine::call_callable(&callable, &[])
+    };
     // Called from functions whose frames own nothing yet: a bailout goes on from here.
-    let result = engine::boundary(engine::call_callable(&zv::string(&format!("{util}::{method}")), &[]));
+    let result = engine::boundary(result);
     engine::after_call()?;
     Ok(Some(result?))
 }

@@ -221,6 +221,7 @@ pub fn request_shutdown() {
 /// Called at request start-up.
 pub fn request_startup() {
     SHUTTING_DOWN.set(false);
+    engine::forget_bailout();
     // Anything still here belongs to a finished request: its values are gone with it, so
     // they are forgotten, never released.
     let _ = STATE.try_with(|s| {

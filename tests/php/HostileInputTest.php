@@ -61,6 +61,22 @@ final class HostileInputTest extends TestCase {
         $this->assertSame($e->get_data(), ((array)$e)["\0*\0data"]);
     }
 
+    public function test_int_keyed_record_columns_are_checked_like_any_other(): void {
+        $row = new class(1) extends \SplFixedArray { public $id = '12'; };
+        $row[0] = new \stdClass();   // listed as property 0: an object must not get into the event
+        $e = self::deleted();
+        try {
+            $e->add_record_snapshot('local_archiving_job', $row);
+            $this->fail('an object was kept in a snapshot');
+        } catch (validation_exception $x) {
+            $this->assertStringContainsString(': snapshot.0: must be JSON-compatible', $x->getMessage());
+        }
+        $this->assertNull($e->get_record_snapshot('local_archiving_job', 12));
+        $row[0] = 'text';
+        $e->add_record_snapshot('local_archiving_job', $row);
+        $this->assertSame('text', $e->get_record_snapshot('local_archiving_job', 12)->{'0'});
+    }
+
     public function test_table_names_that_are_not_utf8_are_no_table(): void {
         $e = self::deleted();
         $this->assertNull($e->get_record_snapshot("local_archiving_job\xff", 12));

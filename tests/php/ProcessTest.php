@@ -56,6 +56,30 @@ final class ProcessTest extends TestCase {
         $this->assertStringEndsWith("shutdown: after fatal\ntrue", $out);
     }
 
+    public function test_a_fatal_error_in_an_autoloader_ends_the_request_at_once(): void {
+        // Under PHPUNIT_TEST the extension looks for Moodle's phpunit_util, autoloading it.
+        [$rc, $out] = $this->run_php(<<<'PHP'
+            define('PHPUNIT_TEST', true);
+            spl_autoload_register(function ($c) { echo "autoload $c\n"; trigger_error("boom", E_USER_ERROR); });
+            $s = moodle_events\redirect_events();
+            echo "not reached\n";
+            PHP);
+        $this->assertSame(255, $rc, $out);
+        $this->assertSame(1, substr_count($out, 'Fatal error: boom'), $out);
+        $this->assertStringNotContainsString('not reached', $out);
+    }
+
+    public function test_an_exit_in_an_autoloader_is_honoured(): void {
+        [$rc, $out] = $this->run_php(<<<'PHP'
+            define('PHPUNIT_TEST', true);
+            spl_autoload_register(function ($c) { echo "bye\n"; exit(3); });
+            moodle_events\is_redirecting();
+            echo "not reached\n";
+            PHP);
+        $this->assertSame(3, $rc, $out);
+        $this->assertSame("bye", $out);
+    }
+
     public function test_exit_inside_a_record_read_is_honoured(): void {
         [$rc, $out] = $this->run_php(<<<'PHP'
             $USER = new class { public function __get($name) { echo "reading\n"; exit(6); } };
