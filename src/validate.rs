@@ -84,6 +84,7 @@ impl Limits {
 }
 
 /// Characters of a scalar in JSON (arrays: their brackets), for the size limit.
+#[inline]
 fn json_size(kind: &Kind<'_>) -> usize {
     match kind {
         Kind::Null | Kind::Bool(true) => 4,
@@ -97,6 +98,7 @@ fn json_size(kind: &Kind<'_>) -> usize {
 }
 
 /// Characters of an array key in JSON, with its quotes, colon and comma.
+#[inline]
 fn key_size(key: &Key<'_>) -> usize {
     match key {
         Key::Str(s) => s.len() + 4,
@@ -140,9 +142,8 @@ pub const SECRET_MARKERS: &[&str] = &[
 ];
 
 /// Does this key name look like it holds a secret (`wstoken`, `password`, `client_secret`…)?
-/// No allocation, and usually one cheap pass: every key of every free-form array goes
-/// through here. The letters a key holds (a bit set) rule out most markers at once; only a
-/// marker whose letters all occur is searched for.
+/// No allocation, one pass: every key of every free-form array goes through here, so each
+/// position is compared only with the markers that start with its letter (a table).
 pub fn is_secret_key(key: &[u8]) -> bool {
     if key.eq_ignore_ascii_case(b"key") || key.len() >= 4 && key[key.len() - 4..].eq_ignore_ascii_case(b"_key") {
         return true;
@@ -150,40 +151,35 @@ pub fn is_secret_key(key: &[u8]) -> bool {
     if key.len() < SHORTEST_MARKER {
         return false;
     }
-    let letters = key.iter().fold(0u32, |set, &b| set | letter_bit(b));
-    SECRET_MARKERS
-        .iter()
-        .zip(MARKER_LETTERS)
-        .any(|(m, need)| letters & need == need && key.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m.as_bytes())))
-}
-
-/// The bit of an ASCII letter (either case) in a letter set; 0 for anything else.
-const fn letter_bit(b: u8) -> u32 {
-    let l = b | 0x20;
-    if l.is_ascii_lowercase() {
-        1 << (l - b'a')
-    } else {
-        0
-    }
-}
-
-/// The letters of each of [`SECRET_MARKERS`].
-static MARKER_LETTERS: [u32; SECRET_MARKERS.len()] = {
-    let mut sets = [0u32; SECRET_MARKERS.len()];
-    let mut i = 0;
-    while i < SECRET_MARKERS.len() {
-        let m = SECRET_MARKERS[i].as_bytes();
-        let mut j = 0;
-        while j < m.len() {
-            sets[i] |= letter_bit(m[j]);
-            j += 1;
+    (0..=key.len() - SHORTEST_MARKER).any(|at| {
+        let mut markers = MARKERS_BY_FIRST_BYTE[usize::from(key[at])];
+        while markers != 0 {
+            let m = SECRET_MARKERS[markers.trailing_zeros() as usize].as_bytes();
+            let rest = &key[at..];
+            if rest.len() >= m.len() && rest[..m.len()].eq_ignore_ascii_case(m) {
+                return true;
+            }
+            markers &= markers - 1;
         }
-        i += 1;
-    }
-    sets
-};
+        false
+    })
+}
 
 const SHORTEST_MARKER: usize = 5;
+
+/// For each byte, the markers (bit i: `SECRET_MARKERS[i]`) it starts, in either case.
+static MARKERS_BY_FIRST_BYTE: [u16; 256] = {
+    assert!(SECRET_MARKERS.len() <= 16);
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < SECRET_MARKERS.len() {
+        let b = SECRET_MARKERS[i].as_bytes()[0];
+        t[b as usize] |= 1 << i;
+        t[b.to_ascii_uppercase() as usize] |= 1 << i;
+        i += 1;
+    }
+    t
+};
 
 /// `b` as UTF-8 text (the common all-ASCII case without the general decoder).
 pub fn utf8(b: &[u8]) -> Option<&str> {
@@ -564,6 +560,7 @@ struct Walker<'e> {
 
 impl Walker<'_> {
     /// Counts `n` more bytes of JSON (unless this part was counted already).
+    #[inline]
     fn add(&self, n: usize) -> Result<()> {
         if self.counted.get() > 0 {
             return Ok(());
@@ -571,14 +568,19 @@ impl Walker<'_> {
         let total = self.bytes.get() + n;
         self.bytes.set(total);
         if total > self.limits.max_other_bytes {
-            return Err(self.err(
-                &Path::Other,
-                Rule::TooBig {
-                    max: self.limits.max_other_bytes,
-                },
-            ));
+            return Err(self.too_big());
         }
         Ok(())
+    }
+
+    #[cold]
+    fn too_big(&self) -> ValidationError {
+        self.err(
+            &Path::Other,
+            Rule::TooBig {
+                max: self.limits.max_other_bytes,
+            },
+        )
     }
 
     fn err(&self, at: &Path<'_>, rule: Rule) -> ValidationError {
@@ -920,6 +922,7 @@ mod tests {
         }
         // Every marker, in any case, anywhere in a key.
         assert!(SECRET_MARKERS.iter().any(|m| m.len() == SHORTEST_MARKER));
+
         for m in SECRET_MARKERS {
             assert!(m.len() >= SHORTEST_MARKER, "{m}");
             for k in [m.to_string(), m.to_uppercase(), format!("my_{m}_1")] {
