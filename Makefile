@@ -17,7 +17,8 @@ demo: build
 	$(PHP_EXT) examples/demo.php
 
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
-## and PHPUnit against the built extension.
+## PHPUnit against the built extension and of the Moodle bridge, a benchmark smoke run,
+## bounded fuzzing and the valgrind memory check.
 test: deps lint test-core test-embed test-php test-bridge bench-smoke fuzz memcheck
 
 lint:

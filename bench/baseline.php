@@ -10,7 +10,7 @@ final class baseline_exception extends \InvalidArgumentException {
 }
 
 final class baseline_event implements \JsonSerializable {
-    private const SECRET = '/token|passw|secret|api_?key|private_?key|credential/i';
+    private const SECRET = '/token|passw|secret|api_?key|private_?key|privkey|sesskey|accesskey|credential|authorization|cookie|^key$|_key$/i';
 
     /** [crud, objecttable, other schema] per event; a schema entry: [type, required, extra]. */
     private const EVENTS = [

@@ -62,7 +62,7 @@ final class LimitsTest extends TestCase {
             return true;
         });
         try {
-            foreach (['0', '513', '-1', 'lots', '1e3', ''] as $bad) {
+            foreach (['0', '511', '-1', 'lots', '1e3', ''] as $bad) {
                 $this->assertFalse(ini_set('moodle_events.max_depth', $bad), $bad);
             }
             $this->assertFalse(ini_set('moodle_events.max_other_bytes', '100'));
@@ -72,7 +72,7 @@ final class LimitsTest extends TestCase {
         }
         $this->assertSame('32', ini_get('moodle_events.max_depth'));
         $this->assertCount(8, $warnings);
-        $this->assertStringContainsString('moodle_events.max_depth must be an integer from 1 to 512', $warnings[0]);
+        $this->assertStringContainsString('moodle_events.max_depth must be an integer from 1 to 510', $warnings[0]);
         $this->assertSame('32', ini_set('moodle_events.max_depth', '8'));
         $this->assertSame('8', ini_get('moodle_events.max_depth'));
     }
@@ -88,6 +88,16 @@ final class LimitsTest extends TestCase {
         // 10,000 levels: refused at the limit, without walking (or recursing) further.
         $this->assertRefused(fn() => self::task(self::nested(10000)),
             self::TASK . ': other.settings: nests deeper than 32 levels (moodle_events.max_depth)');
+    }
+
+    public function test_at_the_deepest_setting_events_and_lists_of_them_still_encode_as_json(): void {
+        ini_set('moodle_events.max_depth', '510');
+        $e = self::task(self::nested(509));   // other (1) > settings (2) > … 510 levels
+        $sink = \moodle_events\redirect_events();
+        $e->trigger();
+        foreach ([$e->other, $e->get_data(), $e, $sink->get_events()] as $value) {
+            $this->assertNotFalse(json_encode($value), json_last_error_msg());
+        }
     }
 
     public function test_size_limit_names_the_setting_and_never_echoes_the_value(): void {
