@@ -1034,7 +1034,10 @@ mod tests {
         for s in &SETTINGS {
             assert!((s.min..=s.max).contains(&s.default), "{}", s.name);
         }
-        assert!(SETTINGS[0].max + 2 <= 512, "json_encode() of a list of events must work");
+        assert!(
+            SETTINGS[0].max + 2 <= 512,
+            "json_encode() of a list of events must work"
+        );
     }
 
     #[test]
