@@ -107,6 +107,17 @@ pub fn call_callable(callable: &Zval, args: &[&Zval]) -> PhpResult<Zval> {
     Ok(retval)
 }
 
+/// After [`call_callable`] or [`call_method`]: a caught bailout, a thrown exception or an
+/// `exit()` comes back as the outer Err (to be passed on); inside is the call's own
+/// result (Err when the call could not be made).
+pub fn settle(result: PhpResult<Zval>) -> PhpResult<PhpResult<Zval>> {
+    if bailed() {
+        return Err(result.err().unwrap_or_else(|| "a fatal error ended the request".into()));
+    }
+    after_call()?;
+    Ok(result)
+}
+
 /// Calls the method `name` of `obj` with `args`, like [`call_callable`]. Err when it has
 /// no such method.
 pub fn call_method(obj: &ext_php_rs::types::ZendObject, name: &str, args: &[&Zval]) -> PhpResult<Zval> {
@@ -156,13 +167,11 @@ pub fn warn(message: &str) -> PhpResult<()> {
         // SAFETY: the message is passed as the argument of a "%s" format, never as the
         // format itself; both strings are NUL-terminated and outlive the call.
         unsafe {
-            ext_php_rs::ffi::php_error_docref(std::ptr::null(), E_WARNING, c"%s".as_ptr(), text);
+            ext_php_rs::ffi::php_error_docref(std::ptr::null(), ext_php_rs::ffi::E_WARNING as _, c"%s".as_ptr(), text);
         }
         true
     })
 }
-
-const E_WARNING: std::os::raw::c_int = 1 << 1;
 
 /// Where an exported function or method returns to the engine: a bailout caught below
 /// goes on now that our frames have dropped their values.

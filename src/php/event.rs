@@ -204,11 +204,7 @@ fn context_from_object(ev: &EventName, obj: &ZendObject) -> PhpResult<ContextInf
     if zv::has_method(obj, "get_course_context") {
         let mut no = Zval::new();
         no.set_bool(false);
-        let course = super::engine::call_method(obj, "get_course_context", &[&no]);
-        if super::engine::bailed() {
-            return Err(course.err().unwrap_or_else(|| "bailout".into()));
-        }
-        super::engine::after_call()?;
+        let course = super::engine::settle(super::engine::call_method(obj, "get_course_context", &[&no]))?;
         if let Some(c) = course.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
             courseid = int(c, "instanceid", "context.courseid")?;
         }
@@ -263,11 +259,10 @@ fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
         return Ok(bare);
     }
     let callable = zv::string(&format!("{class}::instance_by_id"));
-    let found = super::engine::call_callable(&callable, &[&zv::long(id), &zv::long(MUST_EXIST)]);
-    if super::engine::bailed() {
-        return Err(found.err().unwrap_or_else(|| "bailout".into()));
-    }
-    super::engine::after_call()?;
+    let found = super::engine::settle(super::engine::call_callable(
+        &callable,
+        &[&zv::long(id), &zv::long(MUST_EXIST)],
+    ))?;
     match found.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
         Some(obj) => context_from_object(ev, obj),
         None => Ok(bare),
@@ -428,9 +423,7 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
     let data: Zval = if let Some(ours) = ZendClassObject::<Event>::from_zend_obj(obj) {
         ours.data().into_zval(false)?
     } else if zv::has_method(obj, "get_data") {
-        let d = super::engine::call_method(obj, "get_data", &[]);
-        super::engine::after_call()?;
-        d?
+        super::engine::settle(super::engine::call_method(obj, "get_data", &[]))??
     } else {
         Zval::null()
     };
@@ -618,16 +611,12 @@ impl Event {
 mod property_names {
     use super::{fail, Event, Rule};
     use ext_php_rs::class::RegisteredClass;
-    use ext_php_rs::ffi::{zend_object, zend_object_handlers, zend_string, zval};
+    use ext_php_rs::ffi::{zend_object, zend_object_handlers, zend_string, zval, BP_VAR_IS, IS_NULL};
     use ext_php_rs::types::ZendStr;
     use std::os::raw::{c_int, c_void};
     use std::sync::OnceLock;
 
     static ORIGINAL: OnceLock<zend_object_handlers> = OnceLock::new();
-
-    /// `BP_VAR_IS`: a read for isset(), empty() or `??`, which warns about nothing.
-    const BP_VAR_IS: c_int = 3;
-    const IS_NULL: u32 = 1;
 
     /// The name, when these wrappers answer for it: a name that is not UTF-8, or `data`
     /// (the protected property that `==` and casts read through get_properties(); named
@@ -650,7 +639,8 @@ mod property_names {
         rv: *mut zval,
     ) -> *mut zval {
         if let Some(name) = unsafe { invalid(member) } {
-            if type_ != BP_VAR_IS {
+            // BP_VAR_IS: a read for isset(), empty() or `??`, which warns about nothing.
+            if type_ != BP_VAR_IS as c_int {
                 let warned = super::super::engine::warn(&format!("Undefined property: moodle_events\\event::${name}"));
                 if super::super::engine::bailed() {
                     drop((warned, name));

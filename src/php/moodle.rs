@@ -45,20 +45,14 @@ pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
 pub fn build(class: &ClassEntry, native: &Zval) -> PhpResult<Zval> {
     let name = class.name().unwrap_or_default();
     let factory = zv::string(&format!("{name}::create_from_native"));
-    let built = engine::call_callable(&factory, &[native]);
-    if engine::bailed() {
-        return built;
-    }
-    engine::after_call()?;
-    built
+    engine::settle(engine::call_callable(&factory, &[native]))?
 }
 
 pub fn trigger(event: &Zval) -> PhpResult<()> {
     if let Some(obj) = event.object() {
-        let called = engine::call_method(obj, "trigger", &[]);
-        if engine::bailed() {
-            return called.map(drop);
-        }
+        // Moodle's own trigger() reports through exceptions; its return value is nothing.
+        drop(engine::settle(engine::call_method(obj, "trigger", &[]))?);
+        return Ok(());
     }
     engine::after_call()
 }

@@ -20,25 +20,16 @@ const _: () = assert!(
 );
 
 const HASH_FLAG_PACKED: u32 = 1 << 2;
-const IS_UNDEF: u32 = 0;
-
-const IS_NULL: u8 = 1;
-const IS_FALSE: u8 = 2;
-const IS_TRUE: u8 = 3;
-const IS_LONG: u8 = 4;
-const IS_DOUBLE: u8 = 5;
-const IS_STRING: u8 = 6;
-const IS_ARRAY_T: u8 = 7;
-const IS_OBJECT: u8 = 8;
-const IS_RESOURCE: u8 = 9;
-const IS_REFERENCE: u8 = 10;
-const IS_INDIRECT: u8 = 12;
+use ext_php_rs::ffi::{
+    IS_ARRAY, IS_DOUBLE, IS_FALSE, IS_INDIRECT, IS_LONG, IS_NULL, IS_OBJECT, IS_REFERENCE, IS_RESOURCE, IS_STRING,
+    IS_TRUE, IS_UNDEF,
+};
 
 /// The zval's type byte (`Z_TYPE`), read directly: the hot path of every walk.
 #[inline]
-fn type_byte(zv: &Zval) -> u8 {
+fn type_byte(zv: &Zval) -> u32 {
     // SAFETY: u1.type_info is always initialised; its low byte is the type.
-    unsafe { (zv.u1.type_info & 0xff) as u8 }
+    unsafe { zv.u1.type_info & 0xff }
 }
 
 /// Follows references and INDIRECT slots; None for UNDEF.
@@ -56,7 +47,7 @@ pub fn deref(zv: &Zval) -> Option<&Zval> {
             zv = &(*zv.value.ref_).val;
         }
     }
-    (u32::from(type_byte(zv)) != IS_UNDEF).then_some(zv)
+    (type_byte(zv) != IS_UNDEF).then_some(zv)
 }
 
 /// Calls `f(key, slot)` for each element of `ht` in order, reading the PHP 8.2 layout
@@ -74,7 +65,7 @@ pub fn ht_walk_raw<'a, E>(
             let base = ht.__bindgen_anon_1.arPacked as *const Zval;
             for i in 0..used {
                 let zv = &*base.add(i);
-                if zv.u1.type_info & 0xff != IS_UNDEF {
+                if type_byte(zv) != IS_UNDEF {
                     f(Key::Int(i as i64), zv)?;
                 }
             }
@@ -83,7 +74,7 @@ pub fn ht_walk_raw<'a, E>(
             for i in 0..used {
                 let b = &*base.add(i);
                 let zv: &Zval = &*(&raw const b.val).cast::<Zval>();
-                if zv.u1.type_info & 0xff == IS_UNDEF {
+                if type_byte(zv) == IS_UNDEF {
                     continue;
                 }
                 if b.key.is_null() {
@@ -113,7 +104,7 @@ fn has_refs(ht: &ZendHashTable, depth: usize) -> bool {
     ht_walk_raw(ht, |_, zv| {
         let nested = depth > 0
             && deref(zv)
-                .filter(|v| type_byte(v) == IS_ARRAY_T)
+                .filter(|v| type_byte(v) == IS_ARRAY)
                 .and_then(Zval::array)
                 .is_some_and(|inner| has_refs(inner, depth - 1));
         if matches!(type_byte(zv), IS_REFERENCE | IS_INDIRECT) || nested {
@@ -158,7 +149,7 @@ impl Value for Zval {
                 IS_LONG => Kind::Int(zv.value.lval),
                 IS_DOUBLE => Kind::Float(zv.value.dval),
                 IS_STRING => Kind::Str((*zv.value.str_.cast::<ZendStr>()).as_bytes()),
-                IS_ARRAY_T => Kind::Array,
+                IS_ARRAY => Kind::Array,
                 IS_OBJECT => Kind::Object,
                 IS_RESOURCE => Kind::Other("resource"),
                 _ => Kind::Other("value"),
@@ -187,10 +178,6 @@ impl Value for Zval {
     }
 }
 
-/// Zend type info of an array zval that holds no reference (`IS_ARRAY` without the
-/// refcounted flag): releasing it never touches the table.
-const IS_ARRAY: u32 = 7;
-
 /// A zval viewing `ht` for as long as the borrow lasts, without taking a reference (no
 /// write to the table, which a shared borrow forbids).
 ///
@@ -200,6 +187,7 @@ const IS_ARRAY: u32 = 7;
 pub unsafe fn array_view(ht: &ZendHashTable) -> std::mem::ManuallyDrop<Zval> {
     let mut zv = Zval::new();
     zv.value.arr = ptr::from_ref(ht).cast_mut();
+    // IS_ARRAY without the refcounted flag: releasing the view never touches the table.
     zv.u1.type_info = IS_ARRAY;
     std::mem::ManuallyDrop::new(zv)
 }
@@ -224,11 +212,7 @@ pub fn read_prop(obj: &ZendObject, name: &str) -> PhpResult<Option<Zval>> {
         return Ok(Some(v.shallow_clone()));
     }
     if has_method(obj, "__get") {
-        let v = super::engine::call_method(obj, "__get", &[&string(name)]);
-        if super::engine::bailed() {
-            return v.map(Some);
-        }
-        super::engine::after_call()?;
+        let v = super::engine::settle(super::engine::call_method(obj, "__get", &[&string(name)]))?;
         return Ok(v.ok().filter(|v| !v.is_null()));
     }
     Ok(None)
