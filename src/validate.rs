@@ -19,11 +19,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_depth: SETTINGS[0].default,
-            max_other_bytes: SETTINGS[1].default,
-            max_sink_events: SETTINGS[2].default,
-        }
+        Limits::from_values(SETTINGS.map(|s| s.default))
     }
 }
 
@@ -62,6 +58,20 @@ pub const SETTINGS: [Setting; 3] = [
 ];
 
 impl Limits {
+    /// The limits from their values, in the order of [`SETTINGS`].
+    pub fn from_values([max_depth, max_other_bytes, max_sink_events]: [usize; 3]) -> Self {
+        Limits {
+            max_depth,
+            max_other_bytes,
+            max_sink_events,
+        }
+    }
+
+    /// The values, in the order of [`SETTINGS`].
+    pub fn values(&self) -> [usize; 3] {
+        [self.max_depth, self.max_other_bytes, self.max_sink_events]
+    }
+
     /// Sets the limit named `name` (a [`SETTINGS`] name) from its php.ini text: a decimal
     /// integer within the setting's range.
     pub fn set(&mut self, name: &str, value: &[u8]) -> std::result::Result<(), String> {
@@ -75,11 +85,9 @@ impl Limits {
             .and_then(|t| t.parse::<usize>().ok())
             .filter(|n| (setting.min..=setting.max).contains(n))
             .ok_or_else(|| format!("{name} must be an integer from {} to {}", setting.min, setting.max))?;
-        match i {
-            0 => self.max_depth = n,
-            1 => self.max_other_bytes = n,
-            _ => self.max_sink_events = n,
-        }
+        let mut values = self.values();
+        values[i] = n;
+        *self = Limits::from_values(values);
         Ok(())
     }
 }

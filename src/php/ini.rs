@@ -19,11 +19,7 @@ static CURRENT: [AtomicUsize; 3] = [
 ];
 
 pub fn limits() -> Limits {
-    Limits {
-        max_depth: CURRENT[0].load(Ordering::Relaxed),
-        max_other_bytes: CURRENT[1].load(Ordering::Relaxed),
-        max_sink_events: CURRENT[2].load(Ordering::Relaxed),
-    }
+    Limits::from_values(CURRENT.each_ref().map(|c| c.load(Ordering::Relaxed)))
 }
 
 const SUCCESS: c_int = 0;
@@ -37,6 +33,8 @@ const fn entry(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) 
     def
 }
 
+/// The php.ini names and defaults of [`SETTINGS`], as the C strings the engine needs (a
+/// test checks they are the same).
 static ENTRIES: IniEntryDefs<4> = IniEntryDefs::new([
     entry(c"moodle_events.max_depth", c"32"),
     entry(c"moodle_events.max_other_bytes", c"65536"),
@@ -73,9 +71,9 @@ unsafe extern "C" fn on_modify(
         let name = name.and_then(|n| std::str::from_utf8(n).ok()).unwrap_or_default();
         let mut limits = limits();
         limits.set(name, value).map(|()| {
-            let i = SETTINGS.iter().position(|s| s.name == name).unwrap_or_default();
-            let v = [limits.max_depth, limits.max_other_bytes, limits.max_sink_events][i];
-            CURRENT[i].store(v, Ordering::Relaxed);
+            for (current, v) in CURRENT.iter().zip(limits.values()) {
+                current.store(v, Ordering::Relaxed);
+            }
         })
     });
     match applied {
@@ -106,4 +104,22 @@ extern "C" {
 /// function.
 pub unsafe fn display(module: *mut ext_php_rs::zend::ModuleEntry) {
     unsafe { display_ini_entries(module) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_the_settings() {
+        let entries = ENTRIES.as_slice();
+        assert_eq!(entries.len(), SETTINGS.len() + 1);
+        for (e, s) in entries.iter().zip(&SETTINGS) {
+            // SAFETY: the table's strings are 'static C strings.
+            let (name, value) = unsafe { (std::ffi::CStr::from_ptr(e.name), std::ffi::CStr::from_ptr(e.value)) };
+            assert_eq!(name.to_str(), Ok(s.name));
+            assert_eq!(value.to_str(), Ok(s.default.to_string().as_str()), "{}", s.name);
+        }
+        assert!(entries[SETTINGS.len()].name.is_null());
+    }
 }
