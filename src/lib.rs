@@ -14,6 +14,9 @@ pub mod dispatch;
 pub mod docs;
 pub mod error;
 pub mod factory;
+/// The fuzz body and seeds: for tests, the generator and the fuzz target, never the
+/// extension.
+#[cfg(any(test, feature = "gen", feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod record;
 pub mod validate;
