@@ -288,10 +288,11 @@ impl<'a> Gen<'a> {
             };
             let ty = self.ty(&m, &here);
             out.push(format!(
-                "KeySpec {{ key: {}, required: {required}, doc: {}, from: {}, same_as_objectid: {same_as_objectid}, ty: {ty} }}",
+                "KeySpec {{ key: {}, required: {required}, doc: {}, from: {}, refers: {}, same_as_objectid: {same_as_objectid}, ty: {ty} }}",
                 lit(&key),
                 lit(&doc),
                 opt_lit(opt_s(&m, "from")),
+                opt_lit(opt_s(&m, "refers")),
             ));
         }
         format!("&[{}]", out.join(", "))

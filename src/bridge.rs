@@ -8,7 +8,7 @@
     reason = "generator code: run by moodle-events-gen on the fixed catalogue, never from PHP; its tests cover every path"
 )]
 
-use crate::catalogue::{self, ComponentRule, EventDef, Factory, KeySpec, Type};
+use crate::catalogue::{self, ComponentRule, EventDef, Factory, Format, KeySpec, Type};
 use std::fmt::Write as _;
 
 /// The directory of the committed bridge, relative to the repository.
@@ -117,21 +117,73 @@ fn no_slash(s: &str) -> String {
     s.replace('/', " or ")
 }
 
-/// The `other` keys, documented as Moodle core does, nested fields indented.
+/// A key's constraints in words the event detail page keeps (see [`detail_line_ok`]).
+fn detail_type(ty: &Type) -> Option<String> {
+    let format_words = |f: &Format| match f {
+        Format::Identifier => "a lower case identifier",
+        Format::EventName => "a Moodle event class name",
+        Format::PluginName => "a frankenstyle plugin name",
+        Format::Sha256 => "64 lower case hex digits",
+    };
+    match ty {
+        Type::Int { min, max, values } => match (values, min, max) {
+            (Some(v), _, _) => Some(format!("a {} value", v.name)),
+            (None, Some(a), Some(b)) => Some(format!("{a} to {b}")),
+            (None, Some(a), None) => Some(format!("at least {a}")),
+            (None, None, Some(b)) => Some(format!("at most {b}")),
+            (None, None, None) => None,
+        },
+        Type::Str {
+            maxlength,
+            format,
+            table,
+        } => {
+            let what = match (format, table) {
+                (_, Some(t)) => format!("a column of {}", t.name),
+                (Some(f), None) => format_words(f).to_string(),
+                (None, None) => {
+                    return Some(match maxlength {
+                        Some(m) => format!("1 to {m} characters"),
+                        None => "not empty".to_string(),
+                    })
+                }
+            };
+            Some(match maxlength {
+                Some(m) => format!("{what} of at most {m} characters"),
+                None => what,
+            })
+        }
+        Type::Bool => None,
+        Type::Float => Some("finite".to_string()),
+        Type::List { items } => Some(match &**items {
+            Type::Str { table: Some(t), .. } => format!("a list of {} columns", t.name),
+            Type::Str {
+                format: Some(Format::Identifier),
+                ..
+            } => "a list of lower case identifiers".to_string(),
+            item => format!("a non empty list of {}", php_type(item)),
+        }),
+        Type::Array { fields } if !fields.is_empty() => Some("with the keys below".to_string()),
+        Type::Array { .. } => None,
+    }
+}
+
+/// The `other` keys, documented as Moodle core does (one line each, nested fields
+/// indented), in words that the event detail page shows whole.
 fn other_doc(keys: &[KeySpec], indent: usize, out: &mut String) {
     for k in keys {
         let pad = " ".repeat(indent);
         let optional = if k.required { "" } else { "(optional) " };
         let mut doc = format!("{optional}{}", k.doc);
-        match &k.ty {
-            Type::Array { fields } if !fields.is_empty() => doc.push(':'),
-            Type::Array { .. } => doc.push('.'),
-            ty => {
-                let _ = write!(doc, " ({}).", ty.summary());
-            }
+        if let Some(rule) = detail_type(&k.ty) {
+            let _ = write!(doc, " ({rule})");
+        }
+        doc.push('.');
+        if k.same_as_objectid {
+            doc.push_str(" Equal to objectid.");
         }
         if let Some(from) = k.from {
-            let _ = write!(doc, " From the record's {from}.");
+            let _ = write!(doc, " From the {from} column.");
         }
         let _ = writeln!(out, " * {pad}- {} {}: {}", php_type(&k.ty), k.key, doc);
         if let Type::Array { fields } = &k.ty {
@@ -140,10 +192,49 @@ fn other_doc(keys: &[KeySpec], indent: usize, out: &mut String) {
     }
 }
 
+/// Whether a documented `other` line is shown whole by Moodle's event detail page, whose
+/// pattern is `\*\s{5,}-([\w|\s]*\:[\w|\s|\(|\)|.]*)`: after the colon only letters,
+/// digits, `_`, `|`, spaces, parentheses and dots.
+pub fn detail_line_ok(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix(" *") else {
+        return false;
+    };
+    let body = rest.trim_start_matches(' ');
+    if rest.len() - body.len() < 5 {
+        return false;
+    }
+    let Some(body) = body.strip_prefix('-') else {
+        return false;
+    };
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '|' || c.is_ascii_whitespace();
+    match body.split_once(':') {
+        Some((head, tail)) => head.chars().all(word) && tail.chars().all(|c| word(c) || "().".contains(c)),
+        None => false,
+    }
+}
+
+/// Docblock text lines (` * …`), wrapped at spaces to stay well within [`MAX_LINE`].
+fn doc_lines(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.len() + word.len() + 1 > 100 {
+            let _ = writeln!(out, " * {line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    let _ = writeln!(out, " * {line}");
+    out
+}
+
 /// The class docblock: title and trigger (what the event list shows as the explanation),
 /// then `other`, then the package tags.
 fn class_doc(def: &EventDef, component: &str) -> String {
-    let mut doc = format!("/**\n * {}.\n *\n * {}\n", no_slash(def.title), no_slash(def.trigger));
+    let mut doc = format!("/**\n * {}.\n *\n{}", no_slash(def.title), doc_lines(&no_slash(def.trigger)));
     if !def.other.is_empty() {
         doc.push_str(" *\n * @property-read array $other {\n *      Extra information about event.\n *\n");
         other_doc(def.other, 5, &mut doc);
@@ -226,18 +317,74 @@ fn factory_method(def: &EventDef) -> String {
     doc.push_str(
         "     * @return static\n     * @throws \\coding_exception naming the field and the rule broken\n     */\n",
     );
-    format!(
-        "{doc}    public static function {}({}): static {{\n        return static::create_from_record({}, ${record}, [{}]);\n    }}\n",
-        factory.method(),
-        params.join(", "),
-        sq(factory.method()),
-        other.join(", "),
-    )
+    let method = factory.method();
+    let mut signature = format!("    public static function {method}({}): static {{", params.join(", "));
+    if signature.len() > MAX_LINE {
+        signature = format!(
+            "    public static function {method}(\n{}\n    ): static {{",
+            params.iter().map(|p| format!("        {p},")).collect::<Vec<_>>().join("\n")
+        );
+    }
+    let mut call = format!(
+        "        return static::create_from_record({}, ${record}, [{}]);",
+        sq(method),
+        other.join(", ")
+    );
+    if call.len() > MAX_LINE {
+        call = format!(
+            "        return static::create_from_record({}, ${record}, [\n{}\n        ]);",
+            sq(method),
+            other.iter().map(|o| format!("            {o},")).collect::<Vec<_>>().join("\n")
+        );
+    }
+    format!("{doc}{signature}\n{call}\n    }}\n")
 }
 
-/// The description template as a PHP double-quoted string over the event's data.
+/// Moodle's line length: moodle-cs warns past 132 characters.
+const MAX_LINE: usize = 132;
+
+/// A PHP double-quoted string expression as `return` lines, split into concatenated parts
+/// at spaces (never inside a `{$…}` placeholder) so that no line passes [`MAX_LINE`].
+fn return_wrapped(quoted_inner: &str) -> String {
+    let first = "        return \"";
+    let next = "            . \"";
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::from(first);
+    let mut word = String::new();
+    let mut depth = 0usize;
+    let mut escaped = false;
+    let flush = |line: &mut String, word: &mut String, lines: &mut Vec<String>| {
+        // +2: the closing quote and the `;` or nothing.
+        if line.len() + word.len() + 2 > MAX_LINE && line.len() > next.len() {
+            line.push('"');
+            lines.push(std::mem::replace(line, String::from(next)));
+        }
+        line.push_str(word);
+        word.clear();
+    };
+    for c in quoted_inner.chars() {
+        word.push(c);
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ' ' if depth == 0 => flush(&mut line, &mut word, &mut lines),
+            _ => {}
+        }
+    }
+    flush(&mut line, &mut word, &mut lines);
+    line.push_str("\";");
+    lines.push(line);
+    lines.join("\n")
+}
+
+/// The description template as the inside of a PHP double-quoted string over the event's data.
 fn description_expr(def: &EventDef, component: &str) -> String {
-    let mut out = String::from("\"");
+    let mut out = String::new();
     let mut rest = def.description;
     let lit = |s: &str, out: &mut String| {
         for c in s.chars() {
@@ -273,7 +420,6 @@ fn description_expr(def: &EventDef, component: &str) -> String {
         rest = &rest[end + 1..];
     }
     lit(rest, &mut out);
-    out.push('"');
     out
 }
 
@@ -315,7 +461,7 @@ fn url_method(def: &EventDef) -> String {
 
 fn event_class(def: &EventDef, component: &str) -> String {
     let mut body = class_doc(def, component);
-    let _ = writeln!(body, "class {} extends \\{BASE_CLASS} {{\n", def.name);
+    let _ = writeln!(body, "class {} extends \\{BASE_CLASS} {{", def.name);
     let _ = writeln!(
         body,
         "    /**\n     * Init method: crud, edulevel and objecttable from the catalogue.\n     */\n    protected function init() {{\n        $this->data['crud'] = {};\n        $this->data['edulevel'] = self::LEVEL_OTHER;",
@@ -345,7 +491,7 @@ fn event_class(def: &EventDef, component: &str) -> String {
      * @return string
      */
     public function get_description() {{
-        return {};
+{}
     }}
 
 {}    /**
@@ -357,26 +503,52 @@ fn event_class(def: &EventDef, component: &str) -> String {
         return {};
     }}
 
-    /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
-     *
-     * @return array|false
-     */
-    public static function get_other_mapping() {{
-        return false;
-    }}
-}}
+{}}}
 ",
         sq(&def.lang_string_id()),
         sq(component),
-        description_expr(def, component),
+        return_wrapped(&description_expr(def, component)),
         url_method(def),
         match def.objecttable() {
             Some(t) => format!("['db' => {}, 'restore' => self::NOT_MAPPED]", sq(t)),
             None => "false".to_string(),
         },
+        other_mapping_method(def),
     );
     php_file(Some(&format!("{component}\\event")), &body)
+}
+
+/// get_other_mapping(): each id in `other` whose table the catalogue knows, not restored
+/// (Moodle maps only top-level keys; nested ids such as a task's activity.cmid stay as
+/// they are).
+fn other_mapping_method(def: &EventDef) -> String {
+    let mapped: Vec<String> = def
+        .other
+        .iter()
+        .filter_map(|k| {
+            k.refers
+                .map(|t| format!("            {} => ['db' => {}, 'restore' => self::NOT_MAPPED],", sq(k.key), sq(t)))
+        })
+        .collect();
+    let (summary, body) = if mapped.is_empty() {
+        ("no key of other holds an id", "        return false;".to_string())
+    } else {
+        (
+            "the ids in other, none restored",
+            format!("        return [\n{}\n        ];", mapped.join("\n")),
+        )
+    };
+    format!(
+        "    /**
+     * Returns the mapping of other for restoring course logs: {summary}.
+     *
+     * @return array|false
+     */
+    public static function get_other_mapping() {{
+{body}
+    }}
+"
+    )
 }
 
 fn lang_strings(events: &[&EventDef], component: &str) -> String {
@@ -414,11 +586,10 @@ fn base_class() -> File {
 }
 
 const BASE_BODY: &str = r#"abstract class {class} extends \core\event\base {
-
     /** @var string What a missing extension says, and how to install it. */
-    const EXTENSION_MISSING = 'moodle_events extension is not loaded: install it on this server '
-        . '(build it with `make build`, copy libmoodle_events.so to PHP\'s extension_dir, add '
-        . '`extension=moodle_events` to php.ini for the web server and CLI, restart PHP) and see '
+    public const EXTENSION_MISSING = 'moodle_events extension is not loaded: install it on this server '
+        . '(build it with "make build", copy libmoodle_events.so to the extension_dir of PHP, add '
+        . '"extension=moodle_events" to php.ini for the web server and CLI, restart PHP) and see '
         . 'the Environment page (Site administration > Server > Environment).';
 
     /** @var \moodle_events\event|null The validated native event create() is building from. */
@@ -482,9 +653,9 @@ const BASE_BODY: &str = r#"abstract class {class} extends \core\event\base {
      */
     protected static function create_from_record(string $factory, object $record, array $other): static {
         self::require_extension();
+        $given = array_filter($other, fn($value) => $value !== null);
         try {
-            $native = \moodle_events\event::$factory('\\' . static::class, $record,
-                array_filter($other, fn($value) => $value !== null));
+            $native = \moodle_events\event::$factory('\\' . static::class, $record, $given);
         } catch (\moodle_events\validation_exception $e) {
             throw new \coding_exception($e->getMessage());
         }

@@ -201,6 +201,8 @@ pub struct KeySpec {
     pub doc: &'static str,
     /// The record property a `create_from_*` factory derives this key from.
     pub from: Option<&'static str>,
+    /// The Moodle table whose id this key holds (`get_other_mapping()` maps it there).
+    pub refers: Option<&'static str>,
     /// The value must equal the event's objectid (a write task's job is its object).
     pub same_as_objectid: bool,
     pub ty: Type,

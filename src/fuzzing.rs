@@ -134,7 +134,8 @@ pub fn sample_other(schema: &[KeySpec], objectid: i64) -> Value {
     Value::Object(o)
 }
 
-fn sample(ty: &Type) -> Value {
+/// A valid value of a type (the first of a value set, the least allowed int, a known column…).
+pub fn sample(ty: &Type) -> Value {
     match ty {
         Type::Int { min, values, .. } => match values {
             Some(set) => json!(set.entries[0].1),

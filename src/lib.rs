@@ -8,6 +8,9 @@
 // panics (the generator's and the fuzz harness's checks are allowed where they are).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+/// The Moodle bridge generator and its installer: for tests and the generator only, never
+/// the extension.
+#[cfg(any(test, feature = "gen"))]
 pub mod bridge;
 pub mod catalogue;
 pub mod dispatch;

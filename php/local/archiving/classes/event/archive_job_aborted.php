@@ -21,12 +21,13 @@ namespace local_archiving\event;
 /**
  * Archive job aborted.
  *
- * An archive job was stopped on purpose before it finished (gracefully, by a user or the system); a job that timed out or failed is failed, not aborted.
+ * An archive job was stopped on purpose before it finished (gracefully, by a user or the system); a
+ * job that timed out or failed is failed, not aborted.
  *
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - string cause: why it happened, in words for an administrator (no secrets, no stack traces) (non-empty string, at most 1024 characters).
+ *      - string cause: why it happened in plain words for an administrator (no secrets) (1 to 1024 characters).
  * }
  *
  * @package    local_archiving
@@ -34,7 +35,6 @@ namespace local_archiving\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class archive_job_aborted extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -48,7 +48,7 @@ class archive_job_aborted extends \local_archiving\event\archiving_event_base {
      * Creates the event from its job, validated by the moodle_events extension.
      *
      * @param \stdClass $job the local_archiving_job record
-     * @param string $cause why it happened, in words for an administrator (no secrets, no stack traces)
+     * @param string $cause why it happened in plain words for an administrator (no secrets)
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
@@ -96,7 +96,7 @@ class archive_job_aborted extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: no key of other holds an id.
      *
      * @return array|false
      */

@@ -28,7 +28,6 @@ namespace local_archiving\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class archive_job_completed extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -89,7 +88,7 @@ class archive_job_completed extends \local_archiving\event\archiving_event_base 
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: no key of other holds an id.
      *
      * @return array|false
      */

@@ -26,7 +26,7 @@ namespace local_archiving\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - string origin: (optional) what started the job (e.g. manual, cron: the origin column) (non-empty string, at most 255 characters). From the record's origin.
+ *      - string origin: (optional) what started the job such as manual or cron (1 to 255 characters). From the origin column.
  * }
  *
  * @package    local_archiving
@@ -34,7 +34,6 @@ namespace local_archiving\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class archive_job_created extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -97,7 +96,7 @@ class archive_job_created extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: no key of other holds an id.
      *
      * @return array|false
      */

@@ -26,8 +26,8 @@ namespace local_archiving\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - string cause: why it happened, in words for an administrator (no secrets, no stack traces) (non-empty string, at most 1024 characters).
- *      - int status: (optional) the error status the job ended in (ERROR, RECOVERABLE_ERROR, ERROR_HANDLING, TIMEOUT or FAILURE) (int, a job_error_status value). From the record's status.
+ *      - string cause: why it happened in plain words for an administrator (no secrets) (1 to 1024 characters).
+ *      - int status: (optional) the error status the job ended in (a job_error_status value). From the status column.
  * }
  *
  * @package    local_archiving
@@ -35,7 +35,6 @@ namespace local_archiving\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class archive_job_failed extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -51,7 +50,7 @@ class archive_job_failed extends \local_archiving\event\archiving_event_base {
      * other.status comes from the job.
      *
      * @param \stdClass $job the local_archiving_job record
-     * @param string $cause why it happened, in words for an administrator (no secrets, no stack traces)
+     * @param string $cause why it happened in plain words for an administrator (no secrets)
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
@@ -99,7 +98,7 @@ class archive_job_failed extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: no key of other holds an id.
      *
      * @return array|false
      */

@@ -26,9 +26,9 @@ namespace local_archiving\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - array updatedfields: names of the local_archiving_job columns that changed (non-empty list of string, a column of local_archiving_job).
- *      - int oldstatus: (optional) the job status before the update (int, a job_status value).
- *      - int newstatus: (optional) the job status after the update (the status column) (int, a job_status value). From the record's status.
+ *      - array updatedfields: names of the columns that changed (a list of local_archiving_job columns).
+ *      - int oldstatus: (optional) the job status before the update (a job_status value).
+ *      - int newstatus: (optional) the job status after the update (a job_status value). From the status column.
  * }
  *
  * @package    local_archiving
@@ -36,7 +36,6 @@ namespace local_archiving\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class archive_job_updated extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -52,7 +51,7 @@ class archive_job_updated extends \local_archiving\event\archiving_event_base {
      * other.newstatus comes from the job.
      *
      * @param \stdClass $job the local_archiving_job record
-     * @param array $updatedfields names of the local_archiving_job columns that changed
+     * @param array $updatedfields names of the columns that changed
      * @param int|null $oldstatus the job status before the update
      * @return static
      * @throws \coding_exception naming the field and the rule broken
@@ -101,7 +100,7 @@ class archive_job_updated extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: no key of other holds an id.
      *
      * @return array|false
      */

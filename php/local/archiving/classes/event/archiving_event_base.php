@@ -29,11 +29,10 @@ namespace local_archiving\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 abstract class archiving_event_base extends \core\event\base {
-
     /** @var string What a missing extension says, and how to install it. */
-    const EXTENSION_MISSING = 'moodle_events extension is not loaded: install it on this server '
-        . '(build it with `make build`, copy libmoodle_events.so to PHP\'s extension_dir, add '
-        . '`extension=moodle_events` to php.ini for the web server and CLI, restart PHP) and see '
+    public const EXTENSION_MISSING = 'moodle_events extension is not loaded: install it on this server '
+        . '(build it with "make build", copy libmoodle_events.so to the extension_dir of PHP, add '
+        . '"extension=moodle_events" to php.ini for the web server and CLI, restart PHP) and see '
         . 'the Environment page (Site administration > Server > Environment).';
 
     /** @var \moodle_events\event|null The validated native event create() is building from. */
@@ -97,9 +96,9 @@ abstract class archiving_event_base extends \core\event\base {
      */
     protected static function create_from_record(string $factory, object $record, array $other): static {
         self::require_extension();
+        $given = array_filter($other, fn($value) => $value !== null);
         try {
-            $native = \moodle_events\event::$factory('\\' . static::class, $record,
-                array_filter($other, fn($value) => $value !== null));
+            $native = \moodle_events\event::$factory('\\' . static::class, $record, $given);
         } catch (\moodle_events\validation_exception $e) {
             throw new \coding_exception($e->getMessage());
         }

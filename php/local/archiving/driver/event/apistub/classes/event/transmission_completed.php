@@ -26,8 +26,8 @@ namespace archivingevent_apistub\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - string eventname: class name of the forwarded event, e.g. \local_archiving\event\archive_job_completed (string, a Moodle event class name (\component\event\name)).
- *      - array metadata: (optional) service-specific metadata returned by the connector.
+ *      - string eventname: full class name of the forwarded Moodle event (a Moodle event class name).
+ *      - array metadata: (optional) service specific metadata returned by the connector.
  * }
  *
  * @package    archivingevent_apistub
@@ -35,7 +35,6 @@ namespace archivingevent_apistub\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class transmission_completed extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -50,7 +49,7 @@ class transmission_completed extends \local_archiving\event\archiving_event_base
      * other.eventname comes from the event.
      *
      * @param \core\event\base|\moodle_events\event $event the event that was transmitted
-     * @param array|null $metadata service-specific metadata returned by the connector
+     * @param array|null $metadata service specific metadata returned by the connector
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
@@ -98,7 +97,7 @@ class transmission_completed extends \local_archiving\event\archiving_event_base
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: no key of other holds an id.
      *
      * @return array|false
      */

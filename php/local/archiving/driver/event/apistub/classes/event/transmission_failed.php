@@ -21,14 +21,15 @@ namespace archivingevent_apistub\event;
 /**
  * Event transmission failed.
  *
- * Transmitting an event through this external event connector failed (the transmission's state became failed).
+ * Transmitting an event through this external event connector failed (the transmission's state became
+ * failed).
  *
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - string eventname: class name of the forwarded event, e.g. \local_archiving\event\archive_job_completed (string, a Moodle event class name (\component\event\name)).
- *      - string cause: why it happened, in words for an administrator (no secrets, no stack traces) (non-empty string, at most 1024 characters).
- *      - array metadata: (optional) service-specific metadata returned by the connector.
+ *      - string eventname: full class name of the forwarded Moodle event (a Moodle event class name).
+ *      - string cause: why it happened in plain words for an administrator (no secrets) (1 to 1024 characters).
+ *      - array metadata: (optional) service specific metadata returned by the connector.
  * }
  *
  * @package    archivingevent_apistub
@@ -36,7 +37,6 @@ namespace archivingevent_apistub\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class transmission_failed extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -51,12 +51,16 @@ class transmission_failed extends \local_archiving\event\archiving_event_base {
      * other.eventname comes from the event.
      *
      * @param \core\event\base|\moodle_events\event $event the event that was transmitted
-     * @param string $cause why it happened, in words for an administrator (no secrets, no stack traces)
-     * @param array|null $metadata service-specific metadata returned by the connector
+     * @param string $cause why it happened in plain words for an administrator (no secrets)
+     * @param array|null $metadata service specific metadata returned by the connector
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
-    public static function create_from_event(\core\event\base|\moodle_events\event $event, string $cause, ?array $metadata = null): static {
+    public static function create_from_event(
+        \core\event\base|\moodle_events\event $event,
+        string $cause,
+        ?array $metadata = null,
+    ): static {
         return static::create_from_record('create_from_event', $event, ['cause' => $cause, 'metadata' => $metadata]);
     }
 
@@ -100,7 +104,7 @@ class transmission_failed extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: no key of other holds an id.
      *
      * @return array|false
      */

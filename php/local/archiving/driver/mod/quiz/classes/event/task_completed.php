@@ -26,7 +26,7 @@ namespace archivingmod_quiz\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - int jobid: id of the archive job (local_archiving_job) this task belongs to (int ≥ 1). From the record's jobid.
+ *      - int jobid: id of the archive job this task belongs to (at least 1). From the jobid column.
  * }
  *
  * @package    archivingmod_quiz
@@ -34,7 +34,6 @@ namespace archivingmod_quiz\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class task_completed extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -72,7 +71,8 @@ class task_completed extends \local_archiving\event\archiving_event_base {
      * @return string
      */
     public function get_description() {
-        return "The activity archiving task with id '{$this->objectid}' of archive job '{$this->other['jobid']}' completed successfully in 'archivingmod_quiz'.";
+        return "The activity archiving task with id '{$this->objectid}' of archive job '{$this->other['jobid']}' completed "
+            . "successfully in 'archivingmod_quiz'.";
     }
 
     /**
@@ -97,11 +97,13 @@ class task_completed extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: the ids in other, none restored.
      *
      * @return array|false
      */
     public static function get_other_mapping() {
-        return false;
+        return [
+            'jobid' => ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED],
+        ];
     }
 }

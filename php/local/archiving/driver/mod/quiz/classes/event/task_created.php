@@ -26,12 +26,12 @@ namespace archivingmod_quiz\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - int jobid: id of the archive job (local_archiving_job) this task belongs to (int ≥ 1). From the record's jobid.
- *      - array activity: metadata of the archived activity:
- *          - int cmid: course module id (int ≥ 1).
- *          - string modname: activity module name, e.g. quiz (string, a frankenstyle plugin name).
- *          - int instanceid: id of the activity instance in its module table (int ≥ 1).
- *      - array settings: activity-specific archiving settings handed to the driver.
+ *      - int jobid: id of the archive job this task belongs to (at least 1). From the jobid column.
+ *      - array activity: metadata of the archived activity (with the keys below).
+ *          - int cmid: course module id (at least 1).
+ *          - string modname: activity module name such as quiz (a frankenstyle plugin name).
+ *          - int instanceid: id of the activity instance in its module table (at least 1).
+ *      - array settings: activity specific archiving settings handed to the driver.
  * }
  *
  * @package    archivingmod_quiz
@@ -39,7 +39,6 @@ namespace archivingmod_quiz\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class task_created extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -56,7 +55,7 @@ class task_created extends \local_archiving\event\archiving_event_base {
      *
      * @param \stdClass $task the local_archiving_activity_task record (its wstoken never reaches the event)
      * @param array $activity metadata of the archived activity
-     * @param array $settings activity-specific archiving settings handed to the driver
+     * @param array $settings activity specific archiving settings handed to the driver
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
@@ -79,7 +78,8 @@ class task_created extends \local_archiving\event\archiving_event_base {
      * @return string
      */
     public function get_description() {
-        return "The user with id '{$this->userid}' created the activity archiving task with id '{$this->objectid}' of archive job '{$this->other['jobid']}' for 'archivingmod_quiz'.";
+        return "The user with id '{$this->userid}' created the activity archiving task with id '{$this->objectid}' of archive job "
+            . "'{$this->other['jobid']}' for 'archivingmod_quiz'.";
     }
 
     /**
@@ -104,11 +104,13 @@ class task_created extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: the ids in other, none restored.
      *
      * @return array|false
      */
     public static function get_other_mapping() {
-        return false;
+        return [
+            'jobid' => ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED],
+        ];
     }
 }

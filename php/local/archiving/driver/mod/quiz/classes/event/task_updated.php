@@ -26,10 +26,10 @@ namespace archivingmod_quiz\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - int jobid: id of the archive job (local_archiving_job) this task belongs to (int ≥ 1). From the record's jobid.
- *      - array updatedfields: names of the local_archiving_activity_task columns that changed (non-empty list of string, a column of local_archiving_activity_task).
- *      - int progress: (optional) progress in percent (the progress column) (int, 0 to 100). From the record's progress.
- *      - int status: (optional) the task status after the update (the status column) (int, a task_status value). From the record's status.
+ *      - int jobid: id of the archive job this task belongs to (at least 1). From the jobid column.
+ *      - array updatedfields: names of the columns that changed (a list of local_archiving_activity_task columns).
+ *      - int progress: (optional) progress in percent (0 to 100). From the progress column.
+ *      - int status: (optional) the task status after the update (a task_status value). From the status column.
  * }
  *
  * @package    archivingmod_quiz
@@ -37,7 +37,6 @@ namespace archivingmod_quiz\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class task_updated extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -53,7 +52,7 @@ class task_updated extends \local_archiving\event\archiving_event_base {
      * other.jobid, other.progress, other.status come from the task.
      *
      * @param \stdClass $task the local_archiving_activity_task record (its wstoken never reaches the event)
-     * @param array $updatedfields names of the local_archiving_activity_task columns that changed
+     * @param array $updatedfields names of the columns that changed
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
@@ -76,7 +75,8 @@ class task_updated extends \local_archiving\event\archiving_event_base {
      * @return string
      */
     public function get_description() {
-        return "The user with id '{$this->userid}' updated the activity archiving task with id '{$this->objectid}' of archive job '{$this->other['jobid']}' for 'archivingmod_quiz'.";
+        return "The user with id '{$this->userid}' updated the activity archiving task with id '{$this->objectid}' of archive job "
+            . "'{$this->other['jobid']}' for 'archivingmod_quiz'.";
     }
 
     /**
@@ -101,11 +101,13 @@ class task_updated extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: the ids in other, none restored.
      *
      * @return array|false
      */
     public static function get_other_mapping() {
-        return false;
+        return [
+            'jobid' => ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED],
+        ];
     }
 }

@@ -26,8 +26,8 @@ namespace archivingstore_localdir\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - int jobid: id of the archive job (local_archiving_job) this task belongs to (int ≥ 1). From the record's jobid.
- *      - string cause: why it happened, in words for an administrator (no secrets, no stack traces) (non-empty string, at most 1024 characters).
+ *      - int jobid: id of the archive job this task belongs to (at least 1). From the jobid column.
+ *      - string cause: why it happened in plain words for an administrator (no secrets) (1 to 1024 characters).
  * }
  *
  * @package    archivingstore_localdir
@@ -35,7 +35,6 @@ namespace archivingstore_localdir\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class read_task_failed extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -51,7 +50,7 @@ class read_task_failed extends \local_archiving\event\archiving_event_base {
      * other.jobid comes from the file.
      *
      * @param \stdClass $file the local_archiving_file record, with its job's contextid selected alongside
-     * @param string $cause why it happened, in words for an administrator (no secrets, no stack traces)
+     * @param string $cause why it happened in plain words for an administrator (no secrets)
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
@@ -99,11 +98,13 @@ class read_task_failed extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: the ids in other, none restored.
      *
      * @return array|false
      */
     public static function get_other_mapping() {
-        return false;
+        return [
+            'jobid' => ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED],
+        ];
     }
 }

@@ -26,11 +26,11 @@ namespace archivingstore_localdir\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - int jobid: id of the archive job (local_archiving_job) this task belongs to (int ≥ 1). From the record's id.
- *      - array source: where the artifact is read from (driver-specific keys, e.g. path, fileid).
- *      - array destination: where the artifact was written: the new file handle and its checksum:
- *          - int filehandleid: id of the new local_archiving_file handle (int ≥ 1).
- *          - string sha256sum: SHA-256 of the stored artifact, 64 lower-case hex digits (string, a SHA-256 digest (64 lower-case hex digits)).
+ *      - int jobid: id of the archive job this task belongs to (at least 1). Equal to objectid. From the id column.
+ *      - array source: where the artifact is read from (driver specific keys such as path or fileid).
+ *      - array destination: where the artifact was written (the new file handle and its checksum) (with the keys below).
+ *          - int filehandleid: id of the new local_archiving_file handle (at least 1).
+ *          - string sha256sum: SHA256 checksum of the stored artifact (64 lower case hex digits).
  * }
  *
  * @package    archivingstore_localdir
@@ -38,7 +38,6 @@ namespace archivingstore_localdir\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class write_task_completed extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -54,8 +53,8 @@ class write_task_completed extends \local_archiving\event\archiving_event_base {
      * other.jobid comes from the job.
      *
      * @param \stdClass $job the local_archiving_job record
-     * @param array $source where the artifact is read from (driver-specific keys, e.g. path, fileid)
-     * @param array $destination where the artifact was written: the new file handle and its checksum
+     * @param array $source where the artifact is read from (driver specific keys such as path or fileid)
+     * @param array $destination where the artifact was written (the new file handle and its checksum)
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
@@ -78,7 +77,8 @@ class write_task_completed extends \local_archiving\event\archiving_event_base {
      * @return string
      */
     public function get_description() {
-        return "An artifact of the archive job with id '{$this->objectid}' was written to 'archivingstore_localdir' as file handle '{$this->other['destination']['filehandleid']}'.";
+        return "An artifact of the archive job with id '{$this->objectid}' was written to 'archivingstore_localdir' as file "
+            . "handle '{$this->other['destination']['filehandleid']}'.";
     }
 
     /**
@@ -103,11 +103,13 @@ class write_task_completed extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: the ids in other, none restored.
      *
      * @return array|false
      */
     public static function get_other_mapping() {
-        return false;
+        return [
+            'jobid' => ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED],
+        ];
     }
 }

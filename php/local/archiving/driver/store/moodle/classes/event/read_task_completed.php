@@ -26,9 +26,9 @@ namespace archivingstore_moodle\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - int jobid: id of the archive job (local_archiving_job) this task belongs to (int ≥ 1). From the record's jobid.
- *      - array source: where the artifact is read from (driver-specific keys, e.g. path, fileid).
- *      - array destination: where the artifact is written to (driver-specific keys, e.g. path, filehandleid).
+ *      - int jobid: id of the archive job this task belongs to (at least 1). From the jobid column.
+ *      - array source: where the artifact is read from (driver specific keys such as path or fileid).
+ *      - array destination: where the artifact is written to (driver specific keys such as path or filehandleid).
  * }
  *
  * @package    archivingstore_moodle
@@ -36,7 +36,6 @@ namespace archivingstore_moodle\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class read_task_completed extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -52,8 +51,8 @@ class read_task_completed extends \local_archiving\event\archiving_event_base {
      * other.jobid comes from the file.
      *
      * @param \stdClass $file the local_archiving_file record, with its job's contextid selected alongside
-     * @param array $source where the artifact is read from (driver-specific keys, e.g. path, fileid)
-     * @param array $destination where the artifact is written to (driver-specific keys, e.g. path, filehandleid)
+     * @param array $source where the artifact is read from (driver specific keys such as path or fileid)
+     * @param array $destination where the artifact is written to (driver specific keys such as path or filehandleid)
      * @return static
      * @throws \coding_exception naming the field and the rule broken
      */
@@ -101,11 +100,13 @@ class read_task_completed extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: the ids in other, none restored.
      *
      * @return array|false
      */
     public static function get_other_mapping() {
-        return false;
+        return [
+            'jobid' => ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED],
+        ];
     }
 }

@@ -26,8 +26,8 @@ namespace archivingstore_moodle\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - int jobid: id of the archive job (local_archiving_job) this task belongs to (int ≥ 1). From the record's jobid.
- *      - array updatedfields: names of the fields that changed (non-empty list of string, a lower-case identifier ([a-z][a-z0-9_]*)).
+ *      - int jobid: id of the archive job this task belongs to (at least 1). From the jobid column.
+ *      - array updatedfields: names of the fields that changed (a list of lower case identifiers).
  * }
  *
  * @package    archivingstore_moodle
@@ -35,7 +35,6 @@ namespace archivingstore_moodle\event;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class read_task_updated extends \local_archiving\event\archiving_event_base {
-
     /**
      * Init method: crud, edulevel and objecttable from the catalogue.
      */
@@ -99,11 +98,13 @@ class read_task_updated extends \local_archiving\event\archiving_event_base {
     }
 
     /**
-     * Returns the mapping of other for restoring course logs: nothing in it is mapped.
+     * Returns the mapping of other for restoring course logs: the ids in other, none restored.
      *
      * @return array|false
      */
     public static function get_other_mapping() {
-        return false;
+        return [
+            'jobid' => ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED],
+        ];
     }
 }
