@@ -79,6 +79,10 @@ pub fn component_files(component: &str) -> Result<Vec<File>, BridgeError> {
         })
         .collect();
     files.push(File {
+        path: format!("{dir}/tests/event/events_test.php"),
+        text: event_tests(&events, component),
+    });
+    files.push(File {
         path: format!("{dir}/lang/en/{component}.php"),
         text: lang_strings(&events, component),
     });
@@ -549,6 +553,273 @@ fn other_mapping_method(def: &EventDef) -> String {
     }}
 "
     )
+}
+
+/// A JSON sample value as a PHP literal (arrays in Moodle's short syntax).
+fn php_literal(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        // A long run of one character (a sample digest) stays readable.
+        Value::String(s) if s.len() > 16 && s.chars().all(|c| s.starts_with(c)) => {
+            format!("str_repeat({}, {})", sq(&s[..1]), s.len())
+        }
+        Value::String(s) => sq(s),
+        Value::Array(items) => format!("[{}]", items.iter().map(php_literal).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => format!(
+            "[{}]",
+            map.iter()
+                .map(|(k, v)| format!("{} => {}", sq(k), php_literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The `other` keys the caller of an event's factory gives, in the factory's order.
+fn caller_keys(def: &EventDef) -> Vec<&'static KeySpec> {
+    let factory = def.family.factory;
+    let caller: Vec<&'static KeySpec> = def
+        .other
+        .iter()
+        .filter(|k| k.from.is_none() && !k.same_as_objectid)
+        .filter(|k| !(factory == Factory::Event && k.key == "eventname"))
+        .collect();
+    caller
+        .iter()
+        .filter(|k| k.required)
+        .chain(caller.iter().filter(|k| !k.required))
+        .copied()
+        .collect()
+}
+
+/// PHPUnit's assertion of a PHP type.
+fn type_assertion(ty: &Type) -> &'static str {
+    match ty {
+        Type::Int { .. } => "assertIsInt",
+        Type::Str { .. } => "assertIsString",
+        Type::Bool => "assertIsBool",
+        Type::Float => "assertIsFloat",
+        Type::List { .. } | Type::Array { .. } => "assertIsArray",
+    }
+}
+
+/// Assertions that every documented key (nested ones too) is in `other` with its type.
+fn other_assertions(keys: &[KeySpec], at: &str, out: &mut String) {
+    for k in keys {
+        let path = format!("{at}[{}]", sq(k.key));
+        let _ = writeln!(out, "        $this->assertArrayHasKey({}, {at});", sq(k.key));
+        let _ = writeln!(out, "        $this->{}({path});", type_assertion(&k.ty));
+        if let Type::Array { fields } = &k.ty {
+            other_assertions(fields, &path, out);
+        }
+    }
+}
+
+/// The record helpers a component's tests need, made with local_archiving's own API.
+fn record_helpers(events: &[&EventDef], plugin: Option<&str>) -> String {
+    let uses = |f: Factory| events.iter().any(|d| d.family.factory == f);
+    let mut out = String::new();
+    if uses(Factory::Job) || uses(Factory::Event) || uses(Factory::File) {
+        out.push_str(
+            "
+    /**
+     * An archive job made with local_archiving's API, as its local_archiving_job row.
+     *
+     * @param int $status the job_status value the job is set to
+     * @return \\stdClass
+     */
+    private function job_record(int $status = 0): \\stdClass {
+        global $DB;
+        $job = $this->getDataGenerator()->get_plugin_generator('local_archiving')->create_archive_job();
+        if ($status !== 0) {
+            $job->set_status(\\local_archiving\\type\\archive_job_status::from($status));
+        }
+        return $DB->get_record('local_archiving_job', ['id' => $job->get_id()], '*', MUST_EXIST);
+    }
+",
+        );
+    }
+    if uses(Factory::Task) {
+        let _ = write!(
+            out,
+            "
+    /**
+     * An activity archiving task of this driver made with local_archiving's API, as its row.
+     *
+     * @param int $status the task_status value the task is set to
+     * @return \\stdClass
+     */
+    private function task_record(int $status = 0): \\stdClass {{
+        global $DB;
+        $task = $this->getDataGenerator()->get_plugin_generator('local_archiving')
+            ->create_activity_archiving_task(['archivingmodname' => {}]);
+        if ($status !== 0) {{
+            $task->set_status(\\local_archiving\\type\\activity_archiving_task_status::from($status));
+        }}
+        return $DB->get_record('local_archiving_activity_task', ['id' => $task->get_id()], '*', MUST_EXIST);
+    }}
+",
+            sq(plugin.unwrap_or_default())
+        );
+    }
+    if uses(Factory::File) {
+        let _ = write!(
+            out,
+            "
+    /**
+     * A file handle of this storage made with local_archiving's API, as its row with its job's contextid.
+     *
+     * @return \\stdClass
+     */
+    private function file_record(): \\stdClass {{
+        global $DB;
+        $job = $this->job_record();
+        $file = $this->getDataGenerator()->get_plugin_generator('local_archiving')->create_file_handle([
+            'jobid' => $job->id,
+            'archivingstorename' => {},
+        ]);
+        $sql = 'SELECT f.*, j.contextid
+                  FROM {{local_archiving_file}} f
+                  JOIN {{local_archiving_job}} j ON j.id = f.jobid
+                 WHERE f.id = :id';
+        return $DB->get_record_sql($sql, ['id' => $file->id], MUST_EXIST);
+    }}
+",
+            sq(plugin.unwrap_or_default())
+        );
+    }
+    out
+}
+
+/// The record (or forwarded event) an event's factory is called with in its test.
+fn record_expr(def: &EventDef) -> String {
+    let status = def.record_status.map_or(String::new(), |set| set.entries[0].1.to_string());
+    match def.family.factory {
+        Factory::Job => format!("$this->job_record({status})"),
+        Factory::Task => format!("$this->task_record({status})"),
+        Factory::File => "$this->file_record()".to_string(),
+        Factory::Event => "\\local_archiving\\event\\archive_job_created::create_from_job($this->job_record())".to_string(),
+    }
+}
+
+/// The generated event tests of one component (`tests/event/events_test.php`), as the
+/// event guideline asks: each factory on a record made with local_archiving's API, every
+/// documented `other` key with its type, assertEventContextNotUsed(), both sinks, and a
+/// broken rule as a coding_exception naming the field and the rule.
+fn event_tests(events: &[&EventDef], component: &str) -> String {
+    let plugin = component.split_once('_').map(|(_, name)| name).filter(|_| component != "local_archiving");
+    let mut methods = String::new();
+    for def in events {
+        let class = def.class_for(component);
+        let args: Vec<String> = caller_keys(def)
+            .iter()
+            .map(|k| php_literal(&crate::fuzzing::sample(&k.ty)))
+            .collect();
+        let mut call_args = vec!["$record".to_string()];
+        call_args.extend(args);
+        let call = format!("{}::{}({})", def.name, def.family.factory.method(), call_args.join(", "));
+        let mut checks = String::new();
+        if def.objecttable().is_some() {
+            checks.push_str("        $this->assertEquals($record->id, $event->objectid);\n");
+        }
+        other_assertions(def.other, "$event->other", &mut checks);
+        let _ = write!(
+            methods,
+            "
+    /**
+     * {title}: made by its factory, with its documented other keys, in both sinks.
+     *
+     * @covers {class}
+     */
+    public function test_{name}(): void {{
+        $this->resetAfterTest();
+        $record = {record};
+        $event = {call};
+{checks}        $this->assertEventContextNotUsed($event);
+
+        $sink = $this->redirectEvents();
+        $event->trigger();
+        $this->assertSame([$event], $sink->get_events());
+        $sink->close();
+
+        $sink = \\moodle_events\\redirect_events();
+        $again = {call};
+        $again->trigger();
+        $this->assertSame(1, $sink->count());
+        $this->assertSame($again, $sink->first_event({quoted}));
+        $sink->close();
+    }}
+",
+            title = def.title,
+            name = def.name,
+            record = record_expr(def),
+            quoted = sq(&class),
+        );
+        // The broken rule: a required key the caller gives left out, else an undocumented key.
+        let mut other = match crate::fuzzing::sample_other(def.other, 1) {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        let field = match caller_keys(def).iter().find(|k| k.required) {
+            Some(k) => {
+                other.remove(k.key);
+                format!("other.{}: is required", k.key)
+            }
+            None => {
+                other.insert("undocumented".into(), serde_json::json!(1));
+                "other.undocumented: is not documented for this event".to_string()
+            }
+        };
+        let objectid = if def.objecttable().is_some() { "'objectid' => 1,\n            " } else { "" };
+        let _ = write!(
+            methods,
+            "
+    /**
+     * {title}: a broken rule is a coding_exception naming the field and the rule.
+     *
+     * @covers {class}
+     */
+    public function test_{name}_refuses_a_broken_rule(): void {{
+        $this->resetAfterTest();
+        $this->expectException(\\coding_exception::class);
+{expect}
+        {name}::create([
+            {objectid}'contextid' => \\context_system::instance()->id,
+            'other' => {other},
+        ]);
+    }}
+",
+            title = def.title,
+            name = def.name,
+            expect = {
+                let message = sq(&format!("{class}: {field}"));
+                let one = format!("        $this->expectExceptionMessage({message});");
+                if one.len() > MAX_LINE {
+                    format!("        $this->expectExceptionMessage(\n            {message}\n        );")
+                } else {
+                    one
+                }
+            },
+            other = php_literal(&serde_json::Value::Object(other)),
+        );
+    }
+    let body = format!(
+        "/**
+ * Tests of the events of {component}, generated from the catalogue as the event guideline asks.
+ *
+ * @package    {component}
+ * @category   test
+ * @copyright  {COPYRIGHT}
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+final class events_test extends \\advanced_testcase {{{helpers}{methods}}}
+",
+        helpers = record_helpers(events, plugin),
+    );
+    php_file(Some(&format!("{component}\\event")), &body)
 }
 
 fn lang_strings(events: &[&EventDef], component: &str) -> String {
