@@ -21,6 +21,8 @@ pub mod factory;
 /// extension.
 #[cfg(any(test, feature = "gen", feature = "fuzzing"))]
 pub mod fuzzing;
+#[cfg(any(test, feature = "gen"))]
+pub mod install;
 pub mod record;
 pub mod validate;
 pub mod value;
