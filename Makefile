@@ -5,6 +5,7 @@ GEN      := cargo run -q --no-default-features --features gen --bin moodle-event
 export RUST_BACKTRACE := 0
 
 .PHONY: deps build demo test lint test-core test-embed test-php test-bridge bench bench-smoke docs fuzz fuzz-core fuzz-php memcheck
+.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51
 
 deps:
 	@sh scripts/deps.sh
@@ -19,7 +20,7 @@ demo: build
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## PHPUnit against the built extension and of the Moodle bridge, a benchmark smoke run,
 ## bounded fuzzing and the valgrind memory check.
-test: deps lint test-core test-embed test-php test-bridge bench-smoke fuzz memcheck
+test: deps lint test-core test-embed test-php test-bridge test-moodle bench-smoke fuzz memcheck
 
 lint:
 	cargo fmt --check
@@ -40,6 +41,22 @@ test-bridge: build
 	rm -rf target/bridge-extra
 	$(GEN) bridge target/bridge-extra archivingmod_forum archivingstore_s3 archivingevent_webhook >/dev/null
 	BRIDGE_EXTRA=$(CURDIR)/target/bridge-extra $(PHP_EXT) /usr/bin/phpunit -c tests/bridge/phpunit.xml
+
+## Real Moodle 4.5.6 and 5.1.3 with local_archiving on PostgreSQL, in Moodle's own PHPUnit
+## (scripts/moodle/run.sh; everything under target/moodle/, sites reused between runs): the
+## tests the installer generates and tests/moodle/real/. Skipped, saying so, without the
+## test material in ../shared/moodle (or MOODLE_SHARED).
+moodle-sites: build
+	bash scripts/moodle/run.sh setup 45 51
+
+test-moodle: build
+	bash scripts/moodle/run.sh test 45 51
+
+test-moodle-45: build
+	bash scripts/moodle/run.sh test 45
+
+test-moodle-51: build
+	bash scripts/moodle/run.sh test 51
 
 ## Regenerate what derives from catalogue/events.json: the README's table and the bridge.
 docs:

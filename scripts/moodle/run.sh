@@ -26,7 +26,8 @@ SHARED=${MOODLE_SHARED:-$REPO/../shared/moodle}
 [ -f "$SHARED/moodle-4.5.6.tar.xz" ] || [ ! -d "$SHARED/moodle" ] || SHARED=$SHARED/moodle
 ARCHIVING=$SHARED/local_archiving-1.0.0-with-subplugins.tar.xz
 if [ ! -f "$ARCHIVING" ]; then
-    echo "test-moodle: SKIPPING: real Moodle test material not found ($ARCHIVING; set MOODLE_SHARED)"
+    echo "test-moodle: SKIPPING: the real Moodle test material was not found: $ARCHIVING is missing" \
+        "(MOODLE_SHARED: the folder with the Moodle and local_archiving tarballs; default ../shared/moodle)"
     exit 0
 fi
 SHARED=$(cd "$SHARED" && pwd)
