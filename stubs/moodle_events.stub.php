@@ -237,7 +237,7 @@ namespace moodle_events {
         /**
          * The definition of an event (a concrete class name or a pattern): name, family,
          * component, title, trigger, description, crud, edulevel, objecttable, snapshot,
-         * factory, langstring, and other (key => type, required, doc, from, constraints).
+         * factory, langstring, and other (key => type, required, doc, from, refers (the table of an id), constraints).
          *
          * @throws validation_exception for an unknown event.
          */

@@ -84,6 +84,9 @@ fn keys(specs: &[KeySpec]) -> ZBox<ZendHashTable> {
         if let Some(f) = k.from {
             let _ = ht.insert("from", f);
         }
+        if let Some(t) = k.refers {
+            let _ = ht.insert("refers", t);
+        }
         type_spec(&mut ht, &k.ty);
         let _ = out.insert(k.key, arr(ht));
     }

@@ -129,6 +129,7 @@ extern "C" fn request_startup(_ty: i32, _module_number: i32) -> i32 {
     hook(-1, || {
         sink::request_startup();
         event::request_boundary();
+        moodle::request_boundary();
         0
     })
 }
@@ -137,6 +138,7 @@ extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     hook(-1, || {
         sink::request_shutdown();
         event::request_boundary();
+        moodle::request_boundary();
         0
     })
 }

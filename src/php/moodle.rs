@@ -57,25 +57,58 @@ pub fn trigger(event: &Zval) -> PhpResult<()> {
     engine::after_call()
 }
 
-/// Moodle's PHPUnit event redirection (`phpunit_util`), when `PHPUNIT_TEST` is true.
-/// An autoloader's fatal error or `exit()` goes on; an exception it throws only means
-/// the class is not there.
+thread_local! {
+    /// The phpunit_util class found in this request (None: not looked for yet; Some(None):
+    /// this Moodle has none).
+    static PHPUNIT_UTIL: std::cell::Cell<Option<Option<&'static str>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Forgets the per-request lookup (at request start and end).
+pub fn request_boundary() {
+    PHPUNIT_UTIL.set(None);
+}
+
+/// The names of Moodle's PHPUnit utility class: Moodle 4.5, 5.0 and 5.1 have the global
+/// `phpunit_util`; the namespaced `\core\test\phpunit\phpunit_util` first appears in 5.2.
+const PHPUNIT_UTILS: [&str; 2] = ["phpunit_util", "core\\test\\phpunit\\phpunit_util"];
+
+/// Moodle's PHPUnit event redirection (`phpunit_util`), when `PHPUNIT_TEST` is true. Found
+/// once per request: a class already declared is taken without autoloading (the namespaced
+/// one first, which a newer Moodle may alias the global name to), else each name is
+/// autoloaded once. An autoloader's fatal error or `exit()` goes on; an exception it throws
+/// only means the class is not there.
 fn phpunit_util() -> PhpResult<Option<&'static str>> {
     if constant("PHPUNIT_TEST").is_none_or(|v| v.bool() != Some(true)) {
         return Ok(None);
     }
-    // Moodle 5 names it \core\test\phpunit\phpunit_util; 4.5 has the global class.
-    for class in ["core\\test\\phpunit\\phpunit_util", "phpunit_util"] {
-        let found = engine::find_class(class)?;
-        if engine::exiting() {
-            return Err("exit".into());
-        }
-        let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
-        if found.is_some() {
-            return Ok(Some(class));
-        }
+    if let Some(found) = PHPUNIT_UTIL.get() {
+        return Ok(found);
     }
-    Ok(None)
+    let declared = PHPUNIT_UTILS
+        .iter()
+        .rev()
+        .find(|c| zv::loaded_class(c).is_some())
+        .copied();
+    let found = match declared {
+        Some(class) => Some(class),
+        None => {
+            let mut found = None;
+            for class in PHPUNIT_UTILS {
+                let loaded = engine::find_class(class)?;
+                if engine::exiting() {
+                    return Err("exit".into());
+                }
+                let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
+                if loaded.is_some() {
+                    found = Some(class);
+                    break;
+                }
+            }
+            found
+        }
+    };
+    PHPUNIT_UTIL.set(Some(found));
+    Ok(found)
 }
 
 fn call_util(method: &str) -> PhpResult<Option<Zval>> {
