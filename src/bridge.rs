@@ -744,12 +744,24 @@ fn event_tests(events: &[&EventDef], component: &str) -> String {
             .collect();
         let mut call_args = vec!["$record".to_string()];
         call_args.extend(args);
-        let call = format!(
-            "{}::{}({})",
+        let mut make = format!(
+            "        $make = fn() => {}::{}({});",
             def.name,
             def.family.factory.method(),
             call_args.join(", ")
         );
+        if make.len() > MAX_LINE {
+            make = format!(
+                "        $make = fn() => {}::{}(\n{}\n        );",
+                def.name,
+                def.family.factory.method(),
+                call_args
+                    .iter()
+                    .map(|a| format!("            {a},"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
         let mut checks = String::new();
         if def.objecttable().is_some() {
             checks.push_str("        $this->assertEquals($record->id, $event->objectid);\n");
@@ -766,26 +778,15 @@ fn event_tests(events: &[&EventDef], component: &str) -> String {
     public function test_{name}(): void {{
         $this->resetAfterTest();
         $record = {record};
-        $event = {call};
+{make}
+        $event = $make();
 {checks}        $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \\moodle_events\\redirect_events();
-        $again = {call};
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event({quoted}));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }}
 ",
             title = def.title,
             name = def.name,
             record = record_expr(def),
-            quoted = sq(&class),
         );
         // The broken rule: a required key the caller gives left out, else an undocumented key.
         let mut other = match crate::fuzzing::sample_other(def.other, 1) {
@@ -848,7 +849,28 @@ fn event_tests(events: &[&EventDef], component: &str) -> String {
  * @copyright  {COPYRIGHT}
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-final class events_test extends \\advanced_testcase {{{helpers}{methods}}}
+final class events_test extends \\advanced_testcase {{{helpers}
+    /**
+     * Triggers a fresh event into Moodle's sink, then another into the extension's sink:
+     * each captures exactly that event.
+     *
+     * @param callable $make makes the event
+     */
+    private function assert_captured_by_both_sinks(callable $make): void {{
+        $event = $make();
+        $sink = $this->redirectEvents();
+        $event->trigger();
+        $this->assertSame([$event], $sink->get_events());
+        $sink->close();
+
+        $event = $make();
+        $sink = \\moodle_events\\redirect_events();
+        $event->trigger();
+        $this->assertSame(1, $sink->count());
+        $this->assertSame($event, $sink->first_event('\\\\' . get_class($event)));
+        $sink->close();
+    }}
+{methods}}}
 ",
         helpers = record_helpers(events, plugin),
     );

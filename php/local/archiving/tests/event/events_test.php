@@ -43,6 +43,27 @@ final class events_test extends \advanced_testcase {
     }
 
     /**
+     * Triggers a fresh event into Moodle's sink, then another into the extension's sink:
+     * each captures exactly that event.
+     *
+     * @param callable $make makes the event
+     */
+    private function assert_captured_by_both_sinks(callable $make): void {
+        $event = $make();
+        $sink = $this->redirectEvents();
+        $event->trigger();
+        $this->assertSame([$event], $sink->get_events());
+        $sink->close();
+
+        $event = $make();
+        $sink = \moodle_events\redirect_events();
+        $event->trigger();
+        $this->assertSame(1, $sink->count());
+        $this->assertSame($event, $sink->first_event('\\' . get_class($event)));
+        $sink->close();
+    }
+
+    /**
      * Archive job created: made by its factory, with its documented other keys, in both sinks.
      *
      * @covers \local_archiving\event\archive_job_created
@@ -50,23 +71,13 @@ final class events_test extends \advanced_testcase {
     public function test_archive_job_created(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = archive_job_created::create_from_job($record);
+        $make = fn() => archive_job_created::create_from_job($record);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('origin', $event->other);
         $this->assertIsString($event->other['origin']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = archive_job_created::create_from_job($record);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\local_archiving\\event\\archive_job_created'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -95,7 +106,8 @@ final class events_test extends \advanced_testcase {
     public function test_archive_job_updated(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = archive_job_updated::create_from_job($record, ['id'], 0);
+        $make = fn() => archive_job_updated::create_from_job($record, ['id'], 0);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('updatedfields', $event->other);
         $this->assertIsArray($event->other['updatedfields']);
@@ -104,18 +116,7 @@ final class events_test extends \advanced_testcase {
         $this->assertArrayHasKey('newstatus', $event->other);
         $this->assertIsInt($event->other['newstatus']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = archive_job_updated::create_from_job($record, ['id'], 0);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\local_archiving\\event\\archive_job_updated'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -142,21 +143,11 @@ final class events_test extends \advanced_testcase {
     public function test_archive_job_completed(): void {
         $this->resetAfterTest();
         $record = $this->job_record(100);
-        $event = archive_job_completed::create_from_job($record);
+        $make = fn() => archive_job_completed::create_from_job($record);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = archive_job_completed::create_from_job($record);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\local_archiving\\event\\archive_job_completed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -185,25 +176,15 @@ final class events_test extends \advanced_testcase {
     public function test_archive_job_failed(): void {
         $this->resetAfterTest();
         $record = $this->job_record(200);
-        $event = archive_job_failed::create_from_job($record, 'abc');
+        $make = fn() => archive_job_failed::create_from_job($record, 'abc');
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('cause', $event->other);
         $this->assertIsString($event->other['cause']);
         $this->assertArrayHasKey('status', $event->other);
         $this->assertIsInt($event->other['status']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = archive_job_failed::create_from_job($record, 'abc');
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\local_archiving\\event\\archive_job_failed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -230,23 +211,13 @@ final class events_test extends \advanced_testcase {
     public function test_archive_job_aborted(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = archive_job_aborted::create_from_job($record, 'abc');
+        $make = fn() => archive_job_aborted::create_from_job($record, 'abc');
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('cause', $event->other);
         $this->assertIsString($event->other['cause']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = archive_job_aborted::create_from_job($record, 'abc');
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\local_archiving\\event\\archive_job_aborted'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -273,21 +244,11 @@ final class events_test extends \advanced_testcase {
     public function test_archive_job_deleted(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = archive_job_deleted::create_from_job($record);
+        $make = fn() => archive_job_deleted::create_from_job($record);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = archive_job_deleted::create_from_job($record);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\local_archiving\\event\\archive_job_deleted'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**

@@ -43,6 +43,27 @@ final class events_test extends \advanced_testcase {
     }
 
     /**
+     * Triggers a fresh event into Moodle's sink, then another into the extension's sink:
+     * each captures exactly that event.
+     *
+     * @param callable $make makes the event
+     */
+    private function assert_captured_by_both_sinks(callable $make): void {
+        $event = $make();
+        $sink = $this->redirectEvents();
+        $event->trigger();
+        $this->assertSame([$event], $sink->get_events());
+        $sink->close();
+
+        $event = $make();
+        $sink = \moodle_events\redirect_events();
+        $event->trigger();
+        $this->assertSame(1, $sink->count());
+        $this->assertSame($event, $sink->first_event('\\' . get_class($event)));
+        $sink->close();
+    }
+
+    /**
      * Event transmission completed: made by its factory, with its documented other keys, in both sinks.
      *
      * @covers \archivingevent_apistub\event\transmission_completed
@@ -50,24 +71,14 @@ final class events_test extends \advanced_testcase {
     public function test_transmission_completed(): void {
         $this->resetAfterTest();
         $record = \local_archiving\event\archive_job_created::create_from_job($this->job_record());
-        $event = transmission_completed::create_from_event($record, []);
+        $make = fn() => transmission_completed::create_from_event($record, []);
+        $event = $make();
         $this->assertArrayHasKey('eventname', $event->other);
         $this->assertIsString($event->other['eventname']);
         $this->assertArrayHasKey('metadata', $event->other);
         $this->assertIsArray($event->other['metadata']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = transmission_completed::create_from_event($record, []);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingevent_apistub\\event\\transmission_completed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -95,7 +106,8 @@ final class events_test extends \advanced_testcase {
     public function test_transmission_failed(): void {
         $this->resetAfterTest();
         $record = \local_archiving\event\archive_job_created::create_from_job($this->job_record());
-        $event = transmission_failed::create_from_event($record, 'abc', []);
+        $make = fn() => transmission_failed::create_from_event($record, 'abc', []);
+        $event = $make();
         $this->assertArrayHasKey('eventname', $event->other);
         $this->assertIsString($event->other['eventname']);
         $this->assertArrayHasKey('cause', $event->other);
@@ -103,18 +115,7 @@ final class events_test extends \advanced_testcase {
         $this->assertArrayHasKey('metadata', $event->other);
         $this->assertIsArray($event->other['metadata']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = transmission_failed::create_from_event($record, 'abc', []);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingevent_apistub\\event\\transmission_failed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**

@@ -44,6 +44,27 @@ final class events_test extends \advanced_testcase {
     }
 
     /**
+     * Triggers a fresh event into Moodle's sink, then another into the extension's sink:
+     * each captures exactly that event.
+     *
+     * @param callable $make makes the event
+     */
+    private function assert_captured_by_both_sinks(callable $make): void {
+        $event = $make();
+        $sink = $this->redirectEvents();
+        $event->trigger();
+        $this->assertSame([$event], $sink->get_events());
+        $sink->close();
+
+        $event = $make();
+        $sink = \moodle_events\redirect_events();
+        $event->trigger();
+        $this->assertSame(1, $sink->count());
+        $this->assertSame($event, $sink->first_event('\\' . get_class($event)));
+        $sink->close();
+    }
+
+    /**
      * Activity archiving task created: made by its factory, with its documented other keys, in both sinks.
      *
      * @covers \archivingmod_assign\event\task_created
@@ -51,7 +72,8 @@ final class events_test extends \advanced_testcase {
     public function test_task_created(): void {
         $this->resetAfterTest();
         $record = $this->task_record();
-        $event = task_created::create_from_task($record, ['cmid' => 1, 'modname' => 'quiz', 'instanceid' => 1], []);
+        $make = fn() => task_created::create_from_task($record, ['cmid' => 1, 'modname' => 'quiz', 'instanceid' => 1], []);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
@@ -66,18 +88,7 @@ final class events_test extends \advanced_testcase {
         $this->assertArrayHasKey('settings', $event->other);
         $this->assertIsArray($event->other['settings']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = task_created::create_from_task($record, ['cmid' => 1, 'modname' => 'quiz', 'instanceid' => 1], []);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingmod_assign\\event\\task_created'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -104,7 +115,8 @@ final class events_test extends \advanced_testcase {
     public function test_task_updated(): void {
         $this->resetAfterTest();
         $record = $this->task_record();
-        $event = task_updated::create_from_task($record, ['id']);
+        $make = fn() => task_updated::create_from_task($record, ['id']);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
@@ -115,18 +127,7 @@ final class events_test extends \advanced_testcase {
         $this->assertArrayHasKey('status', $event->other);
         $this->assertIsInt($event->other['status']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = task_updated::create_from_task($record, ['id']);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingmod_assign\\event\\task_updated'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -153,23 +154,13 @@ final class events_test extends \advanced_testcase {
     public function test_task_completed(): void {
         $this->resetAfterTest();
         $record = $this->task_record(220);
-        $event = task_completed::create_from_task($record);
+        $make = fn() => task_completed::create_from_task($record);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = task_completed::create_from_task($record);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingmod_assign\\event\\task_completed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -198,25 +189,15 @@ final class events_test extends \advanced_testcase {
     public function test_task_failed(): void {
         $this->resetAfterTest();
         $record = $this->task_record(250);
-        $event = task_failed::create_from_task($record, 'abc');
+        $make = fn() => task_failed::create_from_task($record, 'abc');
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertArrayHasKey('cause', $event->other);
         $this->assertIsString($event->other['cause']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = task_failed::create_from_task($record, 'abc');
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingmod_assign\\event\\task_failed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -243,25 +224,15 @@ final class events_test extends \advanced_testcase {
     public function test_task_aborted(): void {
         $this->resetAfterTest();
         $record = $this->task_record(240);
-        $event = task_aborted::create_from_task($record, 'abc');
+        $make = fn() => task_aborted::create_from_task($record, 'abc');
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertArrayHasKey('cause', $event->other);
         $this->assertIsString($event->other['cause']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = task_aborted::create_from_task($record, 'abc');
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingmod_assign\\event\\task_aborted'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**

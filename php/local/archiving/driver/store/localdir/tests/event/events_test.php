@@ -62,6 +62,27 @@ final class events_test extends \advanced_testcase {
     }
 
     /**
+     * Triggers a fresh event into Moodle's sink, then another into the extension's sink:
+     * each captures exactly that event.
+     *
+     * @param callable $make makes the event
+     */
+    private function assert_captured_by_both_sinks(callable $make): void {
+        $event = $make();
+        $sink = $this->redirectEvents();
+        $event->trigger();
+        $this->assertSame([$event], $sink->get_events());
+        $sink->close();
+
+        $event = $make();
+        $sink = \moodle_events\redirect_events();
+        $event->trigger();
+        $this->assertSame(1, $sink->count());
+        $this->assertSame($event, $sink->first_event('\\' . get_class($event)));
+        $sink->close();
+    }
+
+    /**
      * Storage write task created: made by its factory, with its documented other keys, in both sinks.
      *
      * @covers \archivingstore_localdir\event\write_task_created
@@ -69,7 +90,8 @@ final class events_test extends \advanced_testcase {
     public function test_write_task_created(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = write_task_created::create_from_job($record, [], []);
+        $make = fn() => write_task_created::create_from_job($record, [], []);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
@@ -78,18 +100,7 @@ final class events_test extends \advanced_testcase {
         $this->assertArrayHasKey('destination', $event->other);
         $this->assertIsArray($event->other['destination']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = write_task_created::create_from_job($record, [], []);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\write_task_created'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -116,25 +127,15 @@ final class events_test extends \advanced_testcase {
     public function test_write_task_updated(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = write_task_updated::create_from_job($record, ['abc']);
+        $make = fn() => write_task_updated::create_from_job($record, ['abc']);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertArrayHasKey('updatedfields', $event->other);
         $this->assertIsArray($event->other['updatedfields']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = write_task_updated::create_from_job($record, ['abc']);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\write_task_updated'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -161,7 +162,12 @@ final class events_test extends \advanced_testcase {
     public function test_write_task_completed(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = write_task_completed::create_from_job($record, [], ['filehandleid' => 1, 'sha256sum' => str_repeat('a', 64)]);
+        $make = fn() => write_task_completed::create_from_job(
+            $record,
+            [],
+            ['filehandleid' => 1, 'sha256sum' => str_repeat('a', 64)],
+        );
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
@@ -174,18 +180,7 @@ final class events_test extends \advanced_testcase {
         $this->assertArrayHasKey('sha256sum', $event->other['destination']);
         $this->assertIsString($event->other['destination']['sha256sum']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = write_task_completed::create_from_job($record, [], ['filehandleid' => 1, 'sha256sum' => str_repeat('a', 64)]);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\write_task_completed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -212,25 +207,15 @@ final class events_test extends \advanced_testcase {
     public function test_write_task_failed(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = write_task_failed::create_from_job($record, 'abc');
+        $make = fn() => write_task_failed::create_from_job($record, 'abc');
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertArrayHasKey('cause', $event->other);
         $this->assertIsString($event->other['cause']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = write_task_failed::create_from_job($record, 'abc');
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\write_task_failed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -257,25 +242,15 @@ final class events_test extends \advanced_testcase {
     public function test_write_task_aborted(): void {
         $this->resetAfterTest();
         $record = $this->job_record();
-        $event = write_task_aborted::create_from_job($record, 'abc');
+        $make = fn() => write_task_aborted::create_from_job($record, 'abc');
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertArrayHasKey('cause', $event->other);
         $this->assertIsString($event->other['cause']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = write_task_aborted::create_from_job($record, 'abc');
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\write_task_aborted'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -302,7 +277,8 @@ final class events_test extends \advanced_testcase {
     public function test_read_task_created(): void {
         $this->resetAfterTest();
         $record = $this->file_record();
-        $event = read_task_created::create_from_file($record, [], []);
+        $make = fn() => read_task_created::create_from_file($record, [], []);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
@@ -311,18 +287,7 @@ final class events_test extends \advanced_testcase {
         $this->assertArrayHasKey('destination', $event->other);
         $this->assertIsArray($event->other['destination']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = read_task_created::create_from_file($record, [], []);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\read_task_created'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -349,25 +314,15 @@ final class events_test extends \advanced_testcase {
     public function test_read_task_updated(): void {
         $this->resetAfterTest();
         $record = $this->file_record();
-        $event = read_task_updated::create_from_file($record, ['abc']);
+        $make = fn() => read_task_updated::create_from_file($record, ['abc']);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertArrayHasKey('updatedfields', $event->other);
         $this->assertIsArray($event->other['updatedfields']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = read_task_updated::create_from_file($record, ['abc']);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\read_task_updated'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -394,7 +349,8 @@ final class events_test extends \advanced_testcase {
     public function test_read_task_completed(): void {
         $this->resetAfterTest();
         $record = $this->file_record();
-        $event = read_task_completed::create_from_file($record, [], []);
+        $make = fn() => read_task_completed::create_from_file($record, [], []);
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
@@ -403,18 +359,7 @@ final class events_test extends \advanced_testcase {
         $this->assertArrayHasKey('destination', $event->other);
         $this->assertIsArray($event->other['destination']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = read_task_completed::create_from_file($record, [], []);
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\read_task_completed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -441,25 +386,15 @@ final class events_test extends \advanced_testcase {
     public function test_read_task_failed(): void {
         $this->resetAfterTest();
         $record = $this->file_record();
-        $event = read_task_failed::create_from_file($record, 'abc');
+        $make = fn() => read_task_failed::create_from_file($record, 'abc');
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertArrayHasKey('cause', $event->other);
         $this->assertIsString($event->other['cause']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = read_task_failed::create_from_file($record, 'abc');
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\read_task_failed'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
@@ -486,25 +421,15 @@ final class events_test extends \advanced_testcase {
     public function test_read_task_aborted(): void {
         $this->resetAfterTest();
         $record = $this->file_record();
-        $event = read_task_aborted::create_from_file($record, 'abc');
+        $make = fn() => read_task_aborted::create_from_file($record, 'abc');
+        $event = $make();
         $this->assertEquals($record->id, $event->objectid);
         $this->assertArrayHasKey('jobid', $event->other);
         $this->assertIsInt($event->other['jobid']);
         $this->assertArrayHasKey('cause', $event->other);
         $this->assertIsString($event->other['cause']);
         $this->assertEventContextNotUsed($event);
-
-        $sink = $this->redirectEvents();
-        $event->trigger();
-        $this->assertSame([$event], $sink->get_events());
-        $sink->close();
-
-        $sink = \moodle_events\redirect_events();
-        $again = read_task_aborted::create_from_file($record, 'abc');
-        $again->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($again, $sink->first_event('\\archivingstore_localdir\\event\\read_task_aborted'));
-        $sink->close();
+        $this->assert_captured_by_both_sinks($make);
     }
 
     /**
