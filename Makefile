@@ -4,7 +4,7 @@ PHP_EXT  := php -d extension=$(EXT)
 GEN      := cargo run -q --no-default-features --features gen --bin moodle-events-gen --
 export RUST_BACKTRACE := 0
 
-.PHONY: deps build demo test lint test-core test-embed test-php test-bridge bench bench-smoke docs fuzz fuzz-core fuzz-php memcheck
+.PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-smoke docs fuzz fuzz-core fuzz-php memcheck
 .PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51
 
 deps:
@@ -20,12 +20,17 @@ demo: build
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## PHPUnit against the built extension and of the Moodle bridge, a benchmark smoke run,
 ## bounded fuzzing and the valgrind memory check.
-test: deps lint test-core test-embed test-php test-bridge test-moodle bench-smoke fuzz memcheck
+test: deps lint moodle-cs test-core test-embed test-php test-bridge test-moodle bench-smoke fuzz memcheck
 
 lint:
 	cargo fmt --check
 	cargo clippy --features embed --all-targets -- -D warnings
 	cargo clippy --no-default-features --features gen --all-targets -- -D warnings
+
+## Moodle's coding style and phpdoc checks over the generated tree, as the plugin's CI runs
+## them (../shared/tools/moodle-cs/check: moodle, moodle-extra, moodlecheck; 0 warnings).
+moodle-cs: deps
+	bash scripts/moodle-cs.sh php
 
 test-core:
 	cargo test --no-default-features
