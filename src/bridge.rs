@@ -772,8 +772,6 @@ fn event_tests(events: &[&EventDef], component: &str) -> String {
             "
     /**
      * {title}: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers {class}
      */
     public function test_{name}(): void {{
         $this->resetAfterTest();
@@ -813,8 +811,6 @@ fn event_tests(events: &[&EventDef], component: &str) -> String {
             "
     /**
      * {title}: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers {class}
      */
     public function test_{name}_refuses_a_broken_rule(): void {{
         $this->resetAfterTest();
@@ -841,14 +837,14 @@ fn event_tests(events: &[&EventDef], component: &str) -> String {
         );
     }
     let body = format!(
-        "/**
+        "{attributes}/**
  * Tests of the events of {component}, generated from the catalogue as the event guideline asks.
  *
  * @package    {component}
  * @category   test
  * @copyright  {COPYRIGHT}
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
- */
+{covers} */
 final class events_test extends \\advanced_testcase {{{helpers}
     /**
      * Triggers a fresh event into Moodle's sink, then another into the extension's sink:
@@ -873,6 +869,17 @@ final class events_test extends \\advanced_testcase {{{helpers}
 {methods}}}
 ",
         helpers = record_helpers(events, plugin),
+        // PHPUnit 9.6 (Moodle 4.5) reads the annotations; PHPUnit 11 (Moodle 5.1) the
+        // attributes, and then ignores the annotations instead of deprecating them. The
+        // attributes come before the docblock, where moodle-cs's 4.5 rules still find it.
+        covers = events
+            .iter()
+            .map(|d| format!(" * @covers     {}\n", d.class_for(component)))
+            .collect::<String>(),
+        attributes = events
+            .iter()
+            .map(|d| format!("#[\\PHPUnit\\Framework\\Attributes\\CoversClass({}::class)]\n", d.name))
+            .collect::<String>(),
     );
     php_file(Some(&format!("{component}\\event")), &body)
 }

@@ -18,6 +18,12 @@
 
 namespace local_archiving\event;
 
+#[\PHPUnit\Framework\Attributes\CoversClass(archive_job_created::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(archive_job_updated::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(archive_job_completed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(archive_job_failed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(archive_job_aborted::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(archive_job_deleted::class)]
 /**
  * Tests of the events of local_archiving, generated from the catalogue as the event guideline asks.
  *
@@ -25,6 +31,12 @@ namespace local_archiving\event;
  * @category   test
  * @copyright  2026 The moodle_events authors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ * @covers     \local_archiving\event\archive_job_created
+ * @covers     \local_archiving\event\archive_job_updated
+ * @covers     \local_archiving\event\archive_job_completed
+ * @covers     \local_archiving\event\archive_job_failed
+ * @covers     \local_archiving\event\archive_job_aborted
+ * @covers     \local_archiving\event\archive_job_deleted
  */
 final class events_test extends \advanced_testcase {
     /**
@@ -65,8 +77,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job created: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \local_archiving\event\archive_job_created
      */
     public function test_archive_job_created(): void {
         $this->resetAfterTest();
@@ -82,8 +92,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job created: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \local_archiving\event\archive_job_created
      */
     public function test_archive_job_created_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -100,8 +108,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job updated: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \local_archiving\event\archive_job_updated
      */
     public function test_archive_job_updated(): void {
         $this->resetAfterTest();
@@ -121,8 +127,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job updated: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \local_archiving\event\archive_job_updated
      */
     public function test_archive_job_updated_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -137,8 +141,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job completed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \local_archiving\event\archive_job_completed
      */
     public function test_archive_job_completed(): void {
         $this->resetAfterTest();
@@ -152,8 +154,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job completed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \local_archiving\event\archive_job_completed
      */
     public function test_archive_job_completed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -170,8 +170,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job failed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \local_archiving\event\archive_job_failed
      */
     public function test_archive_job_failed(): void {
         $this->resetAfterTest();
@@ -189,8 +187,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job failed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \local_archiving\event\archive_job_failed
      */
     public function test_archive_job_failed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -205,8 +201,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job aborted: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \local_archiving\event\archive_job_aborted
      */
     public function test_archive_job_aborted(): void {
         $this->resetAfterTest();
@@ -222,8 +216,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job aborted: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \local_archiving\event\archive_job_aborted
      */
     public function test_archive_job_aborted_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -238,8 +230,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job deleted: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \local_archiving\event\archive_job_deleted
      */
     public function test_archive_job_deleted(): void {
         $this->resetAfterTest();
@@ -253,8 +243,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Archive job deleted: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \local_archiving\event\archive_job_deleted
      */
     public function test_archive_job_deleted_refuses_a_broken_rule(): void {
         $this->resetAfterTest();

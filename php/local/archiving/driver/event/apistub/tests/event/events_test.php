@@ -18,6 +18,8 @@
 
 namespace archivingevent_apistub\event;
 
+#[\PHPUnit\Framework\Attributes\CoversClass(transmission_completed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(transmission_failed::class)]
 /**
  * Tests of the events of archivingevent_apistub, generated from the catalogue as the event guideline asks.
  *
@@ -25,6 +27,8 @@ namespace archivingevent_apistub\event;
  * @category   test
  * @copyright  2026 The moodle_events authors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ * @covers     \archivingevent_apistub\event\transmission_completed
+ * @covers     \archivingevent_apistub\event\transmission_failed
  */
 final class events_test extends \advanced_testcase {
     /**
@@ -65,8 +69,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Event transmission completed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingevent_apistub\event\transmission_completed
      */
     public function test_transmission_completed(): void {
         $this->resetAfterTest();
@@ -83,8 +85,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Event transmission completed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingevent_apistub\event\transmission_completed
      */
     public function test_transmission_completed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -100,8 +100,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Event transmission failed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingevent_apistub\event\transmission_failed
      */
     public function test_transmission_failed(): void {
         $this->resetAfterTest();
@@ -120,8 +118,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Event transmission failed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingevent_apistub\event\transmission_failed
      */
     public function test_transmission_failed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();

@@ -18,6 +18,11 @@
 
 namespace archivingmod_assign\event;
 
+#[\PHPUnit\Framework\Attributes\CoversClass(task_created::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(task_updated::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(task_completed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(task_failed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(task_aborted::class)]
 /**
  * Tests of the events of archivingmod_assign, generated from the catalogue as the event guideline asks.
  *
@@ -25,6 +30,11 @@ namespace archivingmod_assign\event;
  * @category   test
  * @copyright  2026 The moodle_events authors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ * @covers     \archivingmod_assign\event\task_created
+ * @covers     \archivingmod_assign\event\task_updated
+ * @covers     \archivingmod_assign\event\task_completed
+ * @covers     \archivingmod_assign\event\task_failed
+ * @covers     \archivingmod_assign\event\task_aborted
  */
 final class events_test extends \advanced_testcase {
     /**
@@ -66,8 +76,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task created: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingmod_assign\event\task_created
      */
     public function test_task_created(): void {
         $this->resetAfterTest();
@@ -93,8 +101,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task created: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingmod_assign\event\task_created
      */
     public function test_task_created_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -109,8 +115,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task updated: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingmod_assign\event\task_updated
      */
     public function test_task_updated(): void {
         $this->resetAfterTest();
@@ -132,8 +136,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task updated: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingmod_assign\event\task_updated
      */
     public function test_task_updated_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -148,8 +150,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task completed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingmod_assign\event\task_completed
      */
     public function test_task_completed(): void {
         $this->resetAfterTest();
@@ -165,8 +165,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task completed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingmod_assign\event\task_completed
      */
     public function test_task_completed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -183,8 +181,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task failed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingmod_assign\event\task_failed
      */
     public function test_task_failed(): void {
         $this->resetAfterTest();
@@ -202,8 +198,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task failed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingmod_assign\event\task_failed
      */
     public function test_task_failed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -218,8 +212,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task aborted: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingmod_assign\event\task_aborted
      */
     public function test_task_aborted(): void {
         $this->resetAfterTest();
@@ -237,8 +229,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Activity archiving task aborted: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingmod_assign\event\task_aborted
      */
     public function test_task_aborted_refuses_a_broken_rule(): void {
         $this->resetAfterTest();

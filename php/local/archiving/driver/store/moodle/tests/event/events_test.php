@@ -18,6 +18,16 @@
 
 namespace archivingstore_moodle\event;
 
+#[\PHPUnit\Framework\Attributes\CoversClass(write_task_created::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(write_task_updated::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(write_task_completed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(write_task_failed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(write_task_aborted::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(read_task_created::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(read_task_updated::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(read_task_completed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(read_task_failed::class)]
+#[\PHPUnit\Framework\Attributes\CoversClass(read_task_aborted::class)]
 /**
  * Tests of the events of archivingstore_moodle, generated from the catalogue as the event guideline asks.
  *
@@ -25,6 +35,16 @@ namespace archivingstore_moodle\event;
  * @category   test
  * @copyright  2026 The moodle_events authors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ * @covers     \archivingstore_moodle\event\write_task_created
+ * @covers     \archivingstore_moodle\event\write_task_updated
+ * @covers     \archivingstore_moodle\event\write_task_completed
+ * @covers     \archivingstore_moodle\event\write_task_failed
+ * @covers     \archivingstore_moodle\event\write_task_aborted
+ * @covers     \archivingstore_moodle\event\read_task_created
+ * @covers     \archivingstore_moodle\event\read_task_updated
+ * @covers     \archivingstore_moodle\event\read_task_completed
+ * @covers     \archivingstore_moodle\event\read_task_failed
+ * @covers     \archivingstore_moodle\event\read_task_aborted
  */
 final class events_test extends \advanced_testcase {
     /**
@@ -84,8 +104,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task created: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\write_task_created
      */
     public function test_write_task_created(): void {
         $this->resetAfterTest();
@@ -105,8 +123,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task created: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\write_task_created
      */
     public function test_write_task_created_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -121,8 +137,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task updated: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\write_task_updated
      */
     public function test_write_task_updated(): void {
         $this->resetAfterTest();
@@ -140,8 +154,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task updated: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\write_task_updated
      */
     public function test_write_task_updated_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -156,8 +168,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task completed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\write_task_completed
      */
     public function test_write_task_completed(): void {
         $this->resetAfterTest();
@@ -185,8 +195,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task completed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\write_task_completed
      */
     public function test_write_task_completed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -201,8 +209,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task failed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\write_task_failed
      */
     public function test_write_task_failed(): void {
         $this->resetAfterTest();
@@ -220,8 +226,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task failed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\write_task_failed
      */
     public function test_write_task_failed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -236,8 +240,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task aborted: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\write_task_aborted
      */
     public function test_write_task_aborted(): void {
         $this->resetAfterTest();
@@ -255,8 +257,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage write task aborted: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\write_task_aborted
      */
     public function test_write_task_aborted_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -271,8 +271,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task created: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\read_task_created
      */
     public function test_read_task_created(): void {
         $this->resetAfterTest();
@@ -292,8 +290,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task created: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\read_task_created
      */
     public function test_read_task_created_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -308,8 +304,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task updated: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\read_task_updated
      */
     public function test_read_task_updated(): void {
         $this->resetAfterTest();
@@ -327,8 +321,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task updated: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\read_task_updated
      */
     public function test_read_task_updated_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -343,8 +335,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task completed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\read_task_completed
      */
     public function test_read_task_completed(): void {
         $this->resetAfterTest();
@@ -364,8 +354,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task completed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\read_task_completed
      */
     public function test_read_task_completed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -380,8 +368,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task failed: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\read_task_failed
      */
     public function test_read_task_failed(): void {
         $this->resetAfterTest();
@@ -399,8 +385,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task failed: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\read_task_failed
      */
     public function test_read_task_failed_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
@@ -415,8 +399,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task aborted: made by its factory, with its documented other keys, in both sinks.
-     *
-     * @covers \archivingstore_moodle\event\read_task_aborted
      */
     public function test_read_task_aborted(): void {
         $this->resetAfterTest();
@@ -434,8 +416,6 @@ final class events_test extends \advanced_testcase {
 
     /**
      * Storage read task aborted: a broken rule is a coding_exception naming the field and the rule.
-     *
-     * @covers \archivingstore_moodle\event\read_task_aborted
      */
     public function test_read_task_aborted_refuses_a_broken_rule(): void {
         $this->resetAfterTest();
