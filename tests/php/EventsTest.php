@@ -169,7 +169,7 @@ final class EventsTest extends TestCase {
         $this->assertSame('local_archiving_file', $def['snapshot']);
         $this->assertSame(['jobid', 'source', 'destination'], array_keys($def['other']));
         $this->assertSame(['type' => 'int', 'required' => true, 'doc' => $def['other']['jobid']['doc'],
-            'from' => 'jobid', 'min' => 1], $def['other']['jobid']);
+            'from' => 'jobid', 'refers' => 'local_archiving_job', 'min' => 1], $def['other']['jobid']);
         $def = catalogue::definition('\local_archiving\event\archive_job_failed');
         $this->assertSame([200, 210, 220, 230, 240], array_values($def['other']['status']['values']));
         $this->assertSame('FAILURE', array_search(240, $def['other']['status']['values'], true));
