@@ -31,6 +31,8 @@ pub enum InstallError {
         "{path}: not the plugin {component} (its version.php does not declare $plugin->component = '{component}')"
     )]
     WrongPlugin { path: PathBuf, component: String },
+    #[error("{0}: exists and was not written by moodle-events-gen; move it away, or pass --force to replace it")]
+    NotOurs(PathBuf),
     #[error("{path}: cannot merge the lang strings: {why}")]
     BadLang { path: PathBuf, why: String },
     #[error("{path}: {source}")]
@@ -144,7 +146,8 @@ fn installed_components(root: &Path) -> (Vec<String>, Vec<String>) {
 }
 
 /// The plan for a Moodle code tree: `components`, or every installed one when empty.
-pub fn plan_moodle(dir: &Path, components: &[String]) -> Result<Plan, InstallError> {
+/// `force` replaces files at the generated paths that the generator did not write.
+pub fn plan_moodle(dir: &Path, components: &[String], force: bool) -> Result<Plan, InstallError> {
     let root = dirroot(dir)?;
     let (installed, mut skipped) = installed_components(&root);
     let wanted: Vec<String> = if components.is_empty() {
@@ -166,7 +169,7 @@ pub fn plan_moodle(dir: &Path, components: &[String]) -> Result<Plan, InstallErr
         files.extend(bridge::component_files(component)?);
     }
     skipped.retain(|c| !wanted.contains(c));
-    let changes = changes(&root, files, "")?;
+    let changes = changes(&root, files, "", force)?;
     Ok(Plan {
         root,
         components: wanted,
@@ -179,7 +182,7 @@ pub fn plan_moodle(dir: &Path, components: &[String]) -> Result<Plan, InstallErr
 }
 
 /// The plan for one plugin's own checkout (`dir` holds its `version.php`).
-pub fn plan_plugin(dir: &Path, component: &str) -> Result<Plan, InstallError> {
+pub fn plan_plugin(dir: &Path, component: &str, force: bool) -> Result<Plan, InstallError> {
     let location =
         catalogue::location(component).ok_or_else(|| BridgeError::UnknownComponent(component.to_string()))?;
     let version = dir.join("version.php");
@@ -199,7 +202,7 @@ pub fn plan_plugin(dir: &Path, component: &str) -> Result<Plan, InstallError> {
     if component == "local_archiving" {
         files.insert(0, bridge::base_class());
     }
-    let changes = changes(dir, files, &format!("{location}/"))?;
+    let changes = changes(dir, files, &format!("{location}/"), force)?;
     Ok(Plan {
         root: dir.to_path_buf(),
         components: vec![component.to_string()],
@@ -208,10 +211,18 @@ pub fn plan_plugin(dir: &Path, component: &str) -> Result<Plan, InstallError> {
     })
 }
 
+/// The component whose lang file a generated path is (`<location>/lang/en/<component>.php`).
+fn lang_component(path: &str) -> Option<String> {
+    let component = path.strip_suffix(".php")?.rsplit_once("/lang/en/")?.1;
+    let location = catalogue::location(component)?;
+    (path == format!("{location}/lang/en/{component}.php")).then(|| component.to_string())
+}
+
 /// Each generated file against the tree: classes and tests as they are, lang fragments
 /// merged into the component's lang file. `strip` is the location prefix a plugin checkout
-/// lacks.
-fn changes(root: &Path, files: Vec<File>, strip: &str) -> Result<Vec<Change>, InstallError> {
+/// lacks. A file at a generated path that the generator did not write is refused unless
+/// `force`.
+fn changes(root: &Path, files: Vec<File>, strip: &str, force: bool) -> Result<Vec<Change>, InstallError> {
     let mut out = Vec::new();
     for f in files {
         let rel = f.path.strip_prefix(strip).unwrap_or(&f.path).to_string();
@@ -221,23 +232,19 @@ fn changes(root: &Path, files: Vec<File>, strip: &str) -> Result<Vec<Change>, In
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io(&path)(e)),
         };
-        if rel.contains("/lang/") {
+        if let Some(component) = lang_component(&f.path) {
             let Some(old) = old else {
                 return Err(InstallError::BadLang {
                     path,
                     why: "the component's lang file is missing".into(),
                 });
             };
-            let component = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
             let strings = bridge::lang_entries(&component);
             let (text, merged) = merge_lang(&old, &strings).map_err(|why| InstallError::BadLang {
                 path: path.clone(),
                 why,
             })?;
-            if let Some(why) = php_lint(&text) {
+            if let Some(why) = php_lint(&old).or_else(|| php_lint(&text)) {
                 return Err(InstallError::BadLang { path, why });
             }
             let state = if text == old { State::Fresh } else { State::Stale };
@@ -251,6 +258,7 @@ fn changes(root: &Path, files: Vec<File>, strip: &str) -> Result<Vec<Change>, In
             let state = match old {
                 None => State::Missing,
                 Some(t) if t == f.text => State::Fresh,
+                Some(t) if !force && !t.contains(bridge::GENERATED_MARK) => return Err(InstallError::NotOurs(path)),
                 Some(_) => State::Stale,
             };
             out.push(Change {
@@ -264,20 +272,124 @@ fn changes(root: &Path, files: Vec<File>, strip: &str) -> Result<Vec<Change>, In
     Ok(out)
 }
 
-/// Writes every pending change, each file whole: a temporary file beside it, renamed over it.
-pub fn apply(plan: &Plan) -> Result<(), InstallError> {
+/// Writes every pending change, each file whole (a temporary file beside it, synced and
+/// renamed over it, keeping the old file's permissions), telling `written` of each one.
+pub fn apply(plan: &Plan, mut written: impl FnMut(&Change)) -> Result<(), InstallError> {
+    use std::io::Write as _;
     for c in plan.pending() {
         let dir = c.path.parent().expect("files are below the root");
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let name = c.path.file_name().expect("files have names").to_string_lossy();
         let tmp = dir.join(format!(".{name}.moodle-events-{}", std::process::id()));
-        std::fs::write(&tmp, &c.text).map_err(io(&tmp))?;
-        if let Err(e) = std::fs::rename(&tmp, &c.path) {
+        let result = (|| {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(c.text.as_bytes())?;
+            if let Ok(meta) = std::fs::metadata(&c.path) {
+                file.set_permissions(meta.permissions())?;
+            }
+            file.sync_all()?;
+            std::fs::rename(&tmp, &c.path)
+        })();
+        if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
             return Err(io(&c.path)(e));
         }
+        written(c);
     }
     Ok(())
+}
+
+/// How `moodle-events-gen install` is called.
+pub const USAGE: &str = "install (--moodle DIR [COMPONENT…] | --plugin DIR COMPONENT) [--check | --dry-run] [--force]";
+
+/// `moodle-events-gen install`: plans, then checks (`--check`: exit 1 when anything is
+/// missing or stale), prints the plan (`--dry-run`) or writes it, reporting each file.
+/// Exit 0 when done or up to date, 1 for `--check` with work to do, 2 for bad input (and
+/// then nothing is written).
+pub fn cli(args: &[String], out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> u8 {
+    let mut moodle = None;
+    let mut plugin = None;
+    let (mut check, mut dry_run, mut force) = (false, false, false);
+    let mut components = Vec::new();
+    let mut it = args.iter();
+    let usage = |err: &mut dyn std::io::Write, why: &str| {
+        let _ = writeln!(err, "moodle-events-gen: {why}; usage: moodle-events-gen {USAGE}");
+        2
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--moodle" | "--plugin" => {
+                let Some(dir) = it.next().filter(|d| !d.starts_with("--")) else {
+                    return usage(err, &format!("{a} needs a folder"));
+                };
+                if a == "--moodle" {
+                    moodle = Some(dir);
+                } else {
+                    plugin = Some(dir);
+                }
+            }
+            "--check" => check = true,
+            "--dry-run" => dry_run = true,
+            "--force" => force = true,
+            s if s.starts_with("--") => return usage(err, &format!("unknown option {s}")),
+            c => components.push(c.to_string()),
+        }
+    }
+    if check && dry_run {
+        return usage(err, "--check and --dry-run exclude each other");
+    }
+    let plan = match (moodle, plugin, components.as_slice()) {
+        (Some(dir), None, _) => plan_moodle(Path::new(dir), &components, force),
+        (None, Some(dir), [component]) => plan_plugin(Path::new(dir), component, force),
+        (None, Some(_), _) => return usage(err, "--plugin takes exactly one component"),
+        _ => return usage(err, "give --moodle DIR or --plugin DIR COMPONENT"),
+    };
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(err, "moodle-events-gen: {e}; nothing was written");
+            return 2;
+        }
+    };
+    let _ = writeln!(out, "{}: {}", plan.root.display(), plan.components.join(", "));
+    for s in &plan.skipped {
+        let _ = writeln!(out, "skipped {s}");
+    }
+    let describe = |c: &Change| match (c.merged, c.state) {
+        (Some(n), _) => format!("{n} event strings into {}", c.path.display()),
+        (None, State::Missing) => format!("{} (new)", c.path.display()),
+        (None, _) => format!("{} (stale)", c.path.display()),
+    };
+    let pending = plan.pending().count();
+    let fresh = plan.changes.len() - pending;
+    if check {
+        for c in plan.pending() {
+            let what = match (c.merged, c.state) {
+                (Some(_), _) => "lang strings missing or stale in",
+                (None, State::Missing) => "missing:",
+                (None, _) => "stale:",
+            };
+            let _ = writeln!(out, "{what} {}", c.path.display());
+        }
+        let _ = writeln!(out, "{fresh} of {} files up to date", plan.changes.len());
+        return u8::from(pending > 0);
+    }
+    if dry_run {
+        for c in plan.pending() {
+            let _ = writeln!(out, "would write {}", describe(c));
+        }
+        let _ = writeln!(out, "{fresh} files already up to date; nothing written (--dry-run)");
+        return 0;
+    }
+    let result = apply(&plan, |c| {
+        let _ = writeln!(out, "wrote {}", describe(c));
+    });
+    if let Err(e) = result {
+        let _ = writeln!(err, "moodle-events-gen: {e} (the files listed above were written)");
+        return 2;
+    }
+    let _ = writeln!(out, "{pending} files written, {fresh} already up to date");
+    0
 }
 
 /// `php -l` on a text, when PHP is there: what it says when it cannot parse the text.
@@ -302,16 +414,18 @@ fn php_lint(text: &str) -> Option<String> {
     Some(format!("PHP cannot parse it: {said}"))
 }
 
-/// A `$string['id'] = …;` statement of a lang file: its key and byte span.
+/// A `$string['id'] = …;` statement of a lang file: its key, byte span and the span of
+/// its value expression.
 #[derive(Debug)]
 struct Statement {
     key: String,
     start: usize,
     end: usize,
+    value: std::ops::Range<usize>,
 }
 
 /// The top-level `$string[...]` statements of a lang file, skipping comments and strings;
-/// an unterminated string or comment is an error.
+/// an unterminated string or comment, a heredoc, or a statement it cannot read is an error.
 fn lang_statements(text: &str) -> Result<Vec<Statement>, String> {
     if !text.trim_start().starts_with("<?php") {
         return Err("it does not start with <?php".into());
@@ -332,6 +446,7 @@ fn lang_statements(text: &str) -> Result<Vec<Statement>, String> {
         }
         Err(format!("a string opened at byte {i} is never closed"))
     };
+    let heredoc = |i: usize| text[i..].starts_with("<<<");
     while i < b.len() {
         match b[i] {
             b'\'' | b'"' => i = skip_quoted(i)?,
@@ -343,12 +458,20 @@ fn lang_statements(text: &str) -> Result<Vec<Statement>, String> {
                     .map(|n| i + 2 + n + 2)
                     .ok_or_else(|| format!("a comment opened at byte {i} is never closed"))?;
             }
-            b'<' if text[i..].starts_with("<<<") && !text[i..].starts_with("<<<php") => {
-                return Err("heredoc strings are not supported in lang files here".into());
-            }
-            b'$' if text[i..].starts_with("$string[") => {
+            b'<' if heredoc(i) => return Err("heredoc and nowdoc strings are not supported in lang files here".into()),
+            b'$' if text[i..].starts_with("$string")
+                && !b.get(i + 7).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') =>
+            {
                 let start = i;
-                let mut j = i + "$string[".len();
+                let mut j = i + "$string".len();
+                while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+                    j += 1;
+                }
+                if b.get(j) != Some(&b'[') {
+                    i = j;
+                    continue;
+                }
+                j += 1;
                 while b.get(j).is_some_and(u8::is_ascii_whitespace) {
                     j += 1;
                 }
@@ -356,18 +479,44 @@ fn lang_statements(text: &str) -> Result<Vec<Statement>, String> {
                     return Err(format!("the $string key at byte {start} is not a quoted string"));
                 }
                 let after = skip_quoted(j)?;
-                let key = text[j + 1..after - 1].to_string();
-                // The statement ends at the first `;` outside strings.
+                let key = decode_literal(&text[j..after])
+                    .ok_or_else(|| format!("the $string key at byte {start} is not a plain string"))?;
+                // `] =`, then the value up to the first `;` outside strings.
                 let mut k = after;
+                while b.get(k).is_some_and(u8::is_ascii_whitespace) {
+                    k += 1;
+                }
+                if b.get(k) != Some(&b']') {
+                    return Err(format!("the $string['{key}'] statement is not an assignment"));
+                }
+                k += 1;
+                while b.get(k).is_some_and(u8::is_ascii_whitespace) {
+                    k += 1;
+                }
+                if b.get(k) != Some(&b'=') || b.get(k + 1) == Some(&b'=') {
+                    return Err(format!("the $string['{key}'] statement is not an assignment"));
+                }
+                k += 1;
+                let value_start = k;
                 loop {
                     match b.get(k) {
                         None => return Err(format!("the $string['{key}'] statement has no closing ;")),
                         Some(b'\'' | b'"') => k = skip_quoted(k)?,
+                        Some(b'<') if heredoc(k) => {
+                            return Err(format!(
+                                "the $string['{key}'] value is a heredoc, which is not supported here"
+                            ))
+                        }
                         Some(b';') => break,
                         Some(_) => k += 1,
                     }
                 }
-                out.push(Statement { key, start, end: k + 1 });
+                out.push(Statement {
+                    key,
+                    start,
+                    end: k + 1,
+                    value: value_start..k,
+                });
                 i = k + 1;
             }
             _ => i += 1,
@@ -376,35 +525,85 @@ fn lang_statements(text: &str) -> Result<Vec<Statement>, String> {
     Ok(out)
 }
 
+/// The value of a PHP string literal (single-quoted, or double-quoted without variables),
+/// or None for any other expression.
+fn decode_literal(expr: &str) -> Option<String> {
+    let expr = expr.trim();
+    let (quote, inner) = match expr.as_bytes().first()? {
+        b'\'' => ('\'', expr.strip_prefix('\'')?.strip_suffix('\'')?),
+        b'"' => ('"', expr.strip_prefix('"')?.strip_suffix('"')?),
+        _ => return None,
+    };
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            ('"', '$') => return None,
+            (_, '\\') => match (quote, chars.next()) {
+                ('\'', Some(e @ ('\\' | '\''))) | ('"', Some(e @ ('\\' | '"' | '$'))) => out.push(e),
+                ('"', Some('n')) => out.push('\n'),
+                ('"', Some('t')) => out.push('\t'),
+                ('\'', Some(e)) => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                ('\'', None) => out.push('\\'),
+                _ => return None,
+            },
+            (_, c) if c == quote => return None,
+            (_, c) => out.push(c),
+        }
+    }
+    Some(out)
+}
+
 /// Merges our strings into a lang file's text: a string already there with another value
-/// is replaced in place, a new one goes before the first existing string whose key sorts
-/// after it (or after the last one). Nothing else is touched. Returns the text and how many
-/// strings were added or replaced.
+/// is replaced in place; a new one goes after the string whose key is the greatest below
+/// it (else before the least above it, else after the last one), on its own line, with the
+/// file's line ending. Nothing else is touched. Returns the text and how many strings were
+/// added or replaced.
 pub fn merge_lang(text: &str, strings: &[(String, String)]) -> Result<(String, usize), String> {
     let mut text = text.to_string();
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut changed = 0;
     for (key, value) in strings {
-        let line = format!("$string['{key}'] = {};", php_sq(value));
+        let line = format!("$string[{}] = {};", php_sq(key), php_sq(value));
         let statements = lang_statements(&text)?;
         if let Some(s) = statements.iter().find(|s| &s.key == key) {
-            if text[s.start..s.end] != line {
+            if decode_literal(&text[s.value.clone()]).as_deref() != Some(value.as_str()) {
                 text.replace_range(s.start..s.end, &line);
                 changed += 1;
             }
             continue;
         }
         changed += 1;
-        let at = match statements.iter().find(|s| s.key.as_str() > key.as_str()) {
-            Some(s) => text[..s.start].rfind('\n').map_or(0, |n| n + 1),
-            None => match statements.last() {
-                Some(s) => text[s.end..].find('\n').map_or(text.len(), |n| s.end + n + 1),
-                None => text.len(),
-            },
+        let before = statements
+            .iter()
+            .filter(|s| s.key.as_str() < key.as_str())
+            .max_by(|a, b| a.key.cmp(&b.key));
+        let after = statements
+            .iter()
+            .filter(|s| s.key.as_str() > key.as_str())
+            .min_by(|a, b| a.key.cmp(&b.key));
+        let line_end = |at: usize| text[at..].find('\n').map(|n| at + n + 1);
+        let (at, insert) = if let Some(s) = before {
+            // After its predecessor: at the end of that line when nothing else is on it.
+            match line_end(s.end) {
+                Some(end) if text[s.end..end].trim().is_empty() => (end, format!("{line}{eol}")),
+                _ => (s.end, format!("{eol}{line}")),
+            }
+        } else if let Some(s) = after {
+            // Before its successor: at the start of that line when nothing is before it.
+            let line_start = text[..s.start].rfind('\n').map_or(0, |n| n + 1);
+            if text[line_start..s.start].trim().is_empty() {
+                (line_start, format!("{line}{eol}"))
+            } else {
+                (s.start, format!("{line}{eol}"))
+            }
+        } else {
+            let sep = if text.ends_with('\n') { "" } else { eol };
+            (text.len(), format!("{sep}{line}{eol}"))
         };
-        let mut insert = format!("{line}\n");
-        if at == text.len() && !text.ends_with('\n') {
-            insert.insert(0, '\n');
-        }
         text.insert_str(at, &insert);
     }
     Ok((text, changed))
@@ -456,13 +655,25 @@ mod tests {
         (top, root)
     }
 
+    /// Runs the CLI; returns its exit code and what it printed.
+    fn cli_run(args: &[&str]) -> (u8, String, String) {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = cli(&args, &mut out, &mut err);
+        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    }
+
+    fn s(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
     #[test]
     fn merging_sorts_in_and_is_idempotent() {
-        let strings = vec![
-            ("eventarchivejobcreated".to_string(), "Archive job created".to_string()),
-            ("pluginname".to_string(), "Archiving".to_string()),
-            ("zzzz".to_string(), "It's last".to_string()),
-        ];
+        let strings = s(&[
+            ("eventarchivejobcreated", "Archive job created"),
+            ("pluginname", "Archiving"),
+            ("zzzz", "It's last"),
+        ]);
         let (once, n) = merge_lang(LANG, &strings).unwrap();
         assert_eq!(n, 2);
         assert_eq!(
@@ -474,31 +685,76 @@ mod tests {
         assert_eq!(merge_lang(&stale, &strings).unwrap(), (once, 1));
     }
 
+    /// As local_archiving's own files: pluginname first, then the rest sorted, sections.
+    #[test]
+    fn new_strings_go_after_their_predecessor() {
+        let text = "<?php\n$string['pluginname'] = 'Archiving';\n\n// Section.\n$string['archive'] = 'Archive';\n$string['error'] = 'Error';\n$string['job'] = 'Job';\n";
+        let (merged, n) = merge_lang(text, &s(&[("eventb", "B"), ("eventa", "A"), ("aaa", "First")])).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            merged,
+            "<?php\n$string['pluginname'] = 'Archiving';\n\n// Section.\n$string['aaa'] = 'First';\n$string['archive'] = 'Archive';\n$string['error'] = 'Error';\n$string['eventa'] = 'A';\n$string['eventb'] = 'B';\n$string['job'] = 'Job';\n"
+        );
+    }
+
+    #[test]
+    fn line_endings_spacing_and_quoting_are_respected() {
+        // CRLF stays CRLF.
+        let crlf = "<?php\r\n$string['a'] = 'A';\r\n$string['c'] = 'C';\r\n";
+        let (merged, _) = merge_lang(crlf, &s(&[("b", "B")])).unwrap();
+        assert_eq!(
+            merged,
+            "<?php\r\n$string['a'] = 'A';\r\n$string['b'] = 'B';\r\n$string['c'] = 'C';\r\n"
+        );
+        // No newline at the end of the file.
+        let (merged, _) = merge_lang("<?php\n$string['a'] = 'A';", &s(&[("b", "B")])).unwrap();
+        assert_eq!(merged, "<?php\n$string['a'] = 'A';\n$string['b'] = 'B';");
+        // The same value written otherwise is left alone; a spaced key is found.
+        let text = "<?php\n$string [ \"b\" ] = \"It's B\";\n$string['q\\'k'] = 'x';\n";
+        assert_eq!(merge_lang(text, &s(&[("b", "It's B")])).unwrap(), (text.to_string(), 0));
+        let (merged, n) = merge_lang(text, &s(&[("q'k", "y")])).unwrap();
+        assert_eq!(
+            (merged.as_str(), n),
+            ("<?php\n$string [ \"b\" ] = \"It's B\";\n$string['q\\'k'] = 'y';\n", 1)
+        );
+        // Two statements on one line with the new one between them.
+        let (merged, _) = merge_lang("<?php $string['a'] = 'A'; $string['c'] = 'C';\n", &s(&[("b", "B")])).unwrap();
+        assert_eq!(
+            merged,
+            "<?php $string['a'] = 'A';\n$string['b'] = 'B'; $string['c'] = 'C';\n"
+        );
+    }
+
     #[test]
     fn unparsable_lang_files_are_refused() {
-        let s = vec![("a".to_string(), "b".to_string())];
-        assert!(merge_lang("<?php\n$string['x'] = 'open;\n", &s)
+        let one = s(&[("a", "b")]);
+        assert!(merge_lang("<?php\n$string['x'] = 'open;\n", &one)
             .unwrap_err()
             .contains("never closed"));
-        assert!(merge_lang("<?php\n/* open\n", &s).unwrap_err().contains("never closed"));
-        assert!(merge_lang("no php\n", &s).unwrap_err().contains("<?php"));
-        assert!(merge_lang("<?php\n$string['x'] = 'y'\n", &s)
+        assert!(merge_lang("<?php\n/* open\n", &one)
+            .unwrap_err()
+            .contains("never closed"));
+        assert!(merge_lang("no php\n", &one).unwrap_err().contains("<?php"));
+        assert!(merge_lang("<?php\n$string['x'] = 'y'\n", &one)
             .unwrap_err()
             .contains("no closing ;"));
+        assert!(merge_lang("<?php\n$string['x'] = <<<EOT\n;\nEOT;\n", &one)
+            .unwrap_err()
+            .contains("heredoc"));
     }
 
     #[test]
     fn installs_what_is_there_and_never_makes_a_plugin_folder() {
         for v51 in [false, true] {
             let (top, root) = moodle(if v51 { "m51" } else { "m45" }, v51);
-            let plan = plan_moodle(&top, &[]).unwrap();
+            let plan = plan_moodle(&top, &[], false).unwrap();
             assert_eq!(plan.root, root);
             assert_eq!(plan.components, ["local_archiving", "archivingmod_quiz"]);
             assert!(plan
                 .skipped
                 .iter()
                 .any(|s| s.starts_with("archivingmod_assign: not installed")));
-            apply(&plan).unwrap();
+            apply(&plan, |_| {}).unwrap();
             assert!(root
                 .join("local/archiving/classes/event/archiving_event_base.php")
                 .is_file());
@@ -518,30 +774,87 @@ mod tests {
             ));
             assert!(lang.starts_with("<?php\n// header\n"));
             // A second run has nothing to do.
-            assert_eq!(plan_moodle(&top, &[]).unwrap().pending().count(), 0);
+            assert_eq!(plan_moodle(&top, &[], false).unwrap().pending().count(), 0);
         }
     }
 
     #[test]
     fn bad_input_writes_nothing() {
         let (top, root) = moodle("bad", false);
-        assert!(matches!(
-            plan_moodle(&root.join("local"), &[]),
-            Err(InstallError::NotMoodle(_))
-        ));
-        let err = plan_moodle(&top, &["archivingmod_assign".into()]).unwrap_err();
-        assert!(err.to_string().contains("archivingmod_assign: not installed"), "{err}");
-        let err = plan_moodle(&top, &["mod_quiz".into()]).unwrap_err();
-        assert!(err.to_string().starts_with("mod_quiz: not a component"), "{err}");
-        write(
-            &root.join("local/archiving/driver/mod/quiz/lang/en/archivingmod_quiz.php"),
-            "<?php\n$string['x'] = 'open;\n",
+        let top_s = top.to_str().unwrap();
+        let (code, _, err) = cli_run(&["--moodle", root.join("local").to_str().unwrap()]);
+        assert_eq!(code, 2);
+        assert!(err.contains("not a Moodle code tree"), "{err}");
+        let (code, _, err) = cli_run(&["--moodle", top_s, "archivingmod_assign"]);
+        assert_eq!(code, 2);
+        assert!(err.contains("archivingmod_assign: not installed"), "{err}");
+        let (code, _, err) = cli_run(&["--moodle", top_s, "mod_quiz"]);
+        assert_eq!(code, 2);
+        assert!(err.contains("mod_quiz: not a component"), "{err}");
+        let (code, _, err) = cli_run(&["--moodle", "--check"]);
+        assert_eq!((code, err.contains("--moodle needs a folder")), (2, true), "{err}");
+        let (code, _, _) = cli_run(&["--moodle", top_s, "--check", "--dry-run"]);
+        assert_eq!(code, 2);
+        let quiz_lang = root.join("local/archiving/driver/mod/quiz/lang/en/archivingmod_quiz.php");
+        write(&quiz_lang, "<?php\n$string['x'] = 'open;\n");
+        let (code, _, err) = cli_run(&["--moodle", top_s]);
+        assert_eq!(code, 2);
+        assert!(
+            err.contains("cannot merge the lang strings") && err.contains("nothing was written"),
+            "{err}"
         );
-        let err = plan_moodle(&top, &[]).unwrap_err();
-        assert!(err.to_string().contains("cannot merge the lang strings"), "{err}");
         assert!(
             !root.join("local/archiving/classes/event").exists(),
             "nothing was written"
+        );
+        // A file at a generated path that the generator did not write is kept, unless --force.
+        write(&quiz_lang, LANG);
+        let own = root.join("local/archiving/driver/mod/quiz/classes/event/task_created.php");
+        write(&own, "<?php\n// The plugin's own class.\n");
+        let (code, _, err) = cli_run(&["--moodle", top_s]);
+        assert_eq!(code, 2);
+        assert!(err.contains("was not written by moodle-events-gen"), "{err}");
+        assert!(
+            !root.join("local/archiving/classes/event").exists(),
+            "nothing was written"
+        );
+        assert_eq!(cli_run(&["--moodle", top_s, "--force"]).0, 0);
+        assert!(std::fs::read_to_string(&own).unwrap().contains("class task_created"));
+    }
+
+    #[test]
+    fn check_and_dry_run_tell_without_writing() {
+        let (top, root) = moodle("check", true);
+        let top_s = top.to_str().unwrap();
+        let (code, out, _) = cli_run(&["--moodle", top_s, "--dry-run"]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("would write ") && out.contains("task_created.php (new)"),
+            "{out}"
+        );
+        assert!(!root.join("local/archiving/classes/event").exists());
+        let (code, out, _) = cli_run(&["--moodle", top_s, "--check"]);
+        assert_eq!(code, 1);
+        assert!(
+            out.contains("missing: ") && out.contains("lang strings missing or stale in"),
+            "{out}"
+        );
+        let (code, out, _) = cli_run(&["--moodle", top_s]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("wrote ") && out.contains("skipped archivingmod_assign"),
+            "{out}"
+        );
+        let (code, out, _) = cli_run(&["--moodle", top_s, "--check"]);
+        assert_eq!(code, 0, "{out}");
+        let stale = root.join("local/archiving/classes/event/archive_job_failed.php");
+        let text = std::fs::read_to_string(&stale).unwrap();
+        std::fs::write(&stale, text.replace("'u'", "'c'")).unwrap();
+        let (code, out, _) = cli_run(&["--moodle", top_s, "--check"]);
+        assert_eq!(code, 1);
+        assert!(
+            out.contains("stale: ") && out.contains("archive_job_failed.php"),
+            "{out}"
         );
     }
 
@@ -554,13 +867,19 @@ mod tests {
         );
         write(&dir.join("lang/en/archivingstore_s3.php"), LANG);
         assert!(matches!(
-            plan_plugin(&dir, "archivingmod_s3"),
+            plan_plugin(&dir, "archivingmod_s3", false),
             Err(InstallError::WrongPlugin { .. })
         ));
-        let plan = plan_plugin(&dir, "archivingstore_s3").unwrap();
-        apply(&plan).unwrap();
+        let plan = plan_plugin(&dir, "archivingstore_s3", false).unwrap();
+        apply(&plan, |_| {}).unwrap();
         assert!(dir.join("classes/event/write_task_completed.php").is_file());
         assert!(dir.join("tests/event/events_test.php").is_file());
-        assert_eq!(plan_plugin(&dir, "archivingstore_s3").unwrap().pending().count(), 0);
+        let lang = std::fs::read_to_string(dir.join("lang/en/archivingstore_s3.php")).unwrap();
+        assert!(lang.contains("$string['pluginname'] = 'Archiving';") && lang.contains("$string['aaa'] = 'A';"));
+        assert!(lang.contains("$string['eventwritetaskcompleted'] = 'Storage write task completed';"));
+        assert_eq!(
+            plan_plugin(&dir, "archivingstore_s3", false).unwrap().pending().count(),
+            0
+        );
     }
 }

@@ -109,94 +109,17 @@ fn main() -> ExitCode {
         Some("install") => install_command(&args[1..]),
         _ => {
             eprintln!(
-                "usage: moodle-events-gen readme [README.md] | catalogue | bridge [DIR [COMPONENT…]] | {INSTALL_USAGE}"
+                "usage: moodle-events-gen readme [README.md] | catalogue | bridge [DIR [COMPONENT…]] | {}",
+                install::USAGE
             );
             ExitCode::from(2)
         }
     }
 }
 
-const INSTALL_USAGE: &str = "install (--moodle DIR [COMPONENT…] | --plugin DIR COMPONENT) [--check | --dry-run]";
-
-/// `install`: plan, then check, print or write.
+/// `install`: see [`install::cli`].
 fn install_command(args: &[String]) -> ExitCode {
-    let mut moodle = None;
-    let mut plugin = None;
-    let mut check = false;
-    let mut dry_run = false;
-    let mut components = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--moodle" => moodle = it.next(),
-            "--plugin" => plugin = it.next(),
-            "--check" => check = true,
-            "--dry-run" => dry_run = true,
-            s if s.starts_with("--") => {
-                eprintln!("moodle-events-gen: unknown option {s}; usage: moodle-events-gen {INSTALL_USAGE}");
-                return ExitCode::from(2);
-            }
-            c => components.push(c.to_string()),
-        }
-    }
-    let plan = match (moodle, plugin, components.as_slice()) {
-        (Some(dir), None, _) => install::plan_moodle(std::path::Path::new(dir), &components),
-        (None, Some(dir), [component]) => install::plan_plugin(std::path::Path::new(dir), component),
-        _ => {
-            eprintln!("usage: moodle-events-gen {INSTALL_USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let plan = match plan {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("moodle-events-gen: {e}; nothing was written");
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("{}: {}", plan.root.display(), plan.components.join(", "));
-    for s in &plan.skipped {
-        println!("skipped {s}");
-    }
-    let describe = |c: &install::Change| match (c.merged, c.state) {
-        (Some(n), _) => format!("{n} event strings into {}", c.path.display()),
-        (None, install::State::Missing) => format!("{} (new)", c.path.display()),
-        (None, _) => format!("{} (stale)", c.path.display()),
-    };
-    let pending: Vec<&install::Change> = plan.pending().collect();
-    let fresh = plan.changes.len() - pending.len();
-    if check {
-        for c in &pending {
-            let what = if c.merged.is_some() {
-                "lang strings missing or stale in"
-            } else if c.state == install::State::Missing {
-                "missing:"
-            } else {
-                "stale:"
-            };
-            println!("{what} {}", c.path.display());
-        }
-        println!("{} of {} files up to date", fresh, plan.changes.len());
-        return if pending.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        };
-    }
-    if dry_run {
-        for c in &pending {
-            println!("would write {}", describe(c));
-        }
-        println!("{fresh} files already up to date; nothing written (--dry-run)");
-        return ExitCode::SUCCESS;
-    }
-    if let Err(e) = install::apply(&plan) {
-        eprintln!("moodle-events-gen: {e}");
-        return ExitCode::FAILURE;
-    }
-    for c in &pending {
-        println!("wrote {}", describe(c));
-    }
-    println!("{} files written, {fresh} already up to date", pending.len());
-    ExitCode::SUCCESS
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    ExitCode::from(install::cli(args, &mut out, &mut err))
 }

@@ -58,9 +58,8 @@ pub fn trigger(event: &Zval) -> PhpResult<()> {
 }
 
 thread_local! {
-    /// The phpunit_util class found in this request (None: not looked for yet; Some(None):
-    /// this Moodle has none).
-    static PHPUNIT_UTIL: std::cell::Cell<Option<Option<&'static str>>> = const { std::cell::Cell::new(None) };
+    /// The phpunit_util class found in this request, once found.
+    static PHPUNIT_UTIL: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
 }
 
 /// Forgets the per-request lookup (at request start and end).
@@ -75,39 +74,37 @@ const PHPUNIT_UTILS: [&str; 2] = ["phpunit_util", "core\\test\\phpunit\\phpunit_
 /// Moodle's PHPUnit event redirection (`phpunit_util`), when `PHPUNIT_TEST` is true. Found
 /// once per request: a class already declared is taken without autoloading (the namespaced
 /// one first, which a newer Moodle may alias the global name to), else each name is
-/// autoloaded once. An autoloader's fatal error or `exit()` goes on; an exception it throws
-/// only means the class is not there.
+/// autoloaded in turn; only a class found is remembered (before Moodle's setup has loaded
+/// it, a later call looks again). An autoloader's fatal error or `exit()` goes on; an
+/// exception it throws only means the class is not there.
 fn phpunit_util() -> PhpResult<Option<&'static str>> {
     if constant("PHPUNIT_TEST").is_none_or(|v| v.bool() != Some(true)) {
         return Ok(None);
     }
     if let Some(found) = PHPUNIT_UTIL.get() {
-        return Ok(found);
+        return Ok(Some(found));
     }
-    let declared = PHPUNIT_UTILS
+    let mut found = PHPUNIT_UTILS
         .iter()
         .rev()
         .find(|c| zv::loaded_class(c).is_some())
         .copied();
-    let found = match declared {
-        Some(class) => Some(class),
-        None => {
-            let mut found = None;
-            for class in PHPUNIT_UTILS {
-                let loaded = engine::find_class(class)?;
-                if engine::exiting() {
-                    return Err("exit".into());
-                }
-                let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
-                if loaded.is_some() {
-                    found = Some(class);
-                    break;
-                }
+    if found.is_none() {
+        for class in PHPUNIT_UTILS {
+            let loaded = engine::find_class(class)?;
+            if engine::exiting() {
+                return Err("exit".into());
             }
-            found
+            let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
+            if loaded.is_some() {
+                found = Some(class);
+                break;
+            }
         }
-    };
-    PHPUNIT_UTIL.set(Some(found));
+    }
+    if found.is_some() {
+        PHPUNIT_UTIL.set(found);
+    }
     Ok(found)
 }
 

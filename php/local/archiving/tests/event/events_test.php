@@ -25,7 +25,8 @@ namespace local_archiving\event;
 #[\PHPUnit\Framework\Attributes\CoversClass(archive_job_aborted::class)]
 #[\PHPUnit\Framework\Attributes\CoversClass(archive_job_deleted::class)]
 /**
- * Tests of the events of local_archiving, generated from the catalogue as the event guideline asks.
+ * Tests of the events of local_archiving,
+ * generated from the catalogue as the event guideline asks.
  *
  * @package    local_archiving
  * @category   test

@@ -21,7 +21,8 @@ namespace archivingevent_apistub\event;
 #[\PHPUnit\Framework\Attributes\CoversClass(transmission_completed::class)]
 #[\PHPUnit\Framework\Attributes\CoversClass(transmission_failed::class)]
 /**
- * Tests of the events of archivingevent_apistub, generated from the catalogue as the event guideline asks.
+ * Tests of the events of archivingevent_apistub,
+ * generated from the catalogue as the event guideline asks.
  *
  * @package    archivingevent_apistub
  * @category   test

@@ -24,7 +24,8 @@ namespace archivingmod_assign\event;
 #[\PHPUnit\Framework\Attributes\CoversClass(task_failed::class)]
 #[\PHPUnit\Framework\Attributes\CoversClass(task_aborted::class)]
 /**
- * Tests of the events of archivingmod_assign, generated from the catalogue as the event guideline asks.
+ * Tests of the events of archivingmod_assign,
+ * generated from the catalogue as the event guideline asks.
  *
  * @package    archivingmod_assign
  * @category   test

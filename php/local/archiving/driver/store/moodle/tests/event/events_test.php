@@ -29,7 +29,8 @@ namespace archivingstore_moodle\event;
 #[\PHPUnit\Framework\Attributes\CoversClass(read_task_failed::class)]
 #[\PHPUnit\Framework\Attributes\CoversClass(read_task_aborted::class)]
 /**
- * Tests of the events of archivingstore_moodle, generated from the catalogue as the event guideline asks.
+ * Tests of the events of archivingstore_moodle,
+ * generated from the catalogue as the event guideline asks.
  *
  * @package    archivingstore_moodle
  * @category   test
