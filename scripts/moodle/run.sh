@@ -13,7 +13,11 @@
 # added to PHP_INI_SCAN_DIR (the system php.ini is untouched), and the Debian 13 tree that
 # PHPUnit 11 comes from. Sites are reused on the next run; a broken one is reinstalled.
 # System changes are install steps only: missing Debian packages (apt-get) and the
-# en_AU.UTF-8 locale Moodle's PHPUnit needs.
+# en_AU.UTF-8 locale Moodle's PHPUnit needs. It runs as root (apt-get, chown, runuser).
+#
+# Per version: unpack, site install (a fresh site, without the bridge), the bridge
+# installer (moodle-events-gen install), the site upgrade (proving an installed site
+# upgrades cleanly with the classes installed) and cache purge, PHPUnit init, the tests.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,6 +36,13 @@ if [ ! -f "$ARCHIVING" ]; then
 fi
 SHARED=$(cd "$SHARED" && pwd)
 ARCHIVING=$SHARED/local_archiving-1.0.0-with-subplugins.tar.xz
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "moodle: scripts/moodle/run.sh must run as root: it installs Debian packages, runs its" \
+        "PostgreSQL cluster as the postgres user (chown, runuser) and generates a locale." \
+        "Run it as root, e.g. sudo make test-moodle" >&2
+    exit 1
+fi
 
 WORK=$REPO/target/moodle
 EXT=$REPO/target/release/libmoodle_events.so
@@ -54,6 +65,23 @@ stage() {
     SUMMARY="$SUMMARY$(printf '%-6s %-28s %8ss' "$v" "$name" "$secs")
 "
 }
+# in_dir <dir> <command...>: runs the command in that folder (a subshell: no sh -c, no
+# path spliced into a command line).
+in_dir() {
+    local dir=$1
+    shift
+    (cd "$dir" && "$@")
+}
+# php_str <text>: the text as a PHP single-quoted string literal.
+php_str() {
+    local s=${1//\\/\\\\}
+    s=${s//\'/\\\'}
+    printf "'%s'" "$s"
+}
+# sh_quote <text>: the text as one single-quoted sh word.
+sh_quote() {
+    printf "'%s'" "${1//\'/\'\\\'\'}"
+}
 # quiet <log> <command...>: runs the command into a log, shows its tail on failure.
 quiet() {
     local log=$1
@@ -68,27 +96,25 @@ quiet() {
 ### System packages and locale (install steps, like scripts/deps.sh) ###################
 system_deps() {
     local pkgs="postgresql php8.2-cli php8.2-pgsql php8.2-intl php8.2-mbstring php8.2-xml
-        php8.2-zip php8.2-gd php8.2-curl php8.2-soap phpunit locales debootstrap" missing="" p
+        php8.2-zip php8.2-gd php8.2-curl php8.2-soap phpunit locales debootstrap xz-utils" missing="" p
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
     done
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
     if [ -n "$missing" ]; then
         echo "moodle: installing Debian packages:$missing"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
     fi
     if ! locale -a 2>/dev/null | grep -qix 'en_AU.utf8'; then
         echo "moodle: generating the en_AU.UTF-8 locale (Moodle's PHPUnit needs it)"
-        $sudo localedef -i en_AU -c -f UTF-8 -A /usr/share/locale/locale.alias en_AU.UTF-8
+        localedef -i en_AU -c -f UTF-8 -A /usr/share/locale/locale.alias en_AU.UTF-8
     fi
 }
 
 ### PHP: the host's PHP 8.2 with our own ini ###########################################
 php_setup() {
     mkdir -p "$WORK/php"
-    printf '; moodle_events real-Moodle tests (scripts/moodle/run.sh)\nmax_input_vars = 5000\nextension=%s\n' \
+    printf '; moodle_events real-Moodle tests (scripts/moodle/run.sh)\nmax_input_vars = 5000\nextension="%s"\n' \
         "$EXT" >"$WORK/php/moodle_events.ini"
     export PHP_INI_SCAN_DIR="/etc/php/8.2/cli/conf.d:$WORK/php"
     php -r 'exit(extension_loaded("moodle_events") && extension_loaded("pgsql") ? 0 : 1);' ||
@@ -98,6 +124,7 @@ php_setup() {
 ### PostgreSQL: our own cluster, unix socket only ######################################
 PGPORT=${MOODLE_PGPORT:-55433}
 PGDIR=$WORK/pg
+PGFALLBACK=""   # the cluster's folder outside target/ (removed again by pg_stop), if any
 PGBIN=""
 pg_as() { runuser -u postgres -- "$@"; }
 psql_do() { psql -X -q -v ON_ERROR_STOP=1 -h "$PGRUN" -p "$PGPORT" -U postgres -d postgres "$@"; }
@@ -108,9 +135,14 @@ pg_start() {
     if ! pg_as test -w "$PGDIR"; then
         # A parent folder of the clone is closed to other users (e.g. under /root): the
         # cluster of this clone goes to a folder of its own in the temporary directory.
+        # That folder is removed again on exit: the sites are reinstalled on every run.
         PGDIR=${TMPDIR:-/tmp}/moodle_events-pg-$(printf '%s' "$REPO" | md5sum | cut -c1-12)
-        echo "moodle: the postgres user cannot reach $WORK/pg; the cluster lives in $PGDIR"
+        echo "moodle: NOTE: the postgres user cannot reach $WORK/pg (a parent folder is closed to" \
+            "other users): the PostgreSQL cluster lives OUTSIDE target/ in $PGDIR for this run;" \
+            "it is removed on exit, so the sites are reinstalled on every run"
+        rm -rf "$PGDIR"
         mkdir -p "$PGDIR"
+        PGFALLBACK=$PGDIR
         chown postgres:postgres "$PGDIR"
         chmod 700 "$PGDIR"
     fi
@@ -124,13 +156,17 @@ pg_start() {
     fi
     if ! pg_as "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
         quiet "$PGDIR/start.log" pg_as "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDIR/server.log" -w -t 60 \
-            -o "-k $PGRUN -p $PGPORT -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start
+            -o "-k $(sh_quote "$PGRUN") -p $PGPORT -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start
     fi
     trap pg_stop EXIT
     trap 'exit 130' INT TERM
 }
 pg_stop() {
     [ -n "$PGBIN" ] && [ -n "${PGDATA:-}" ] && pg_as "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+    if [ -n "$PGFALLBACK" ]; then
+        echo "moodle: removing the PostgreSQL cluster outside target/: $PGFALLBACK"
+        rm -rf "$PGFALLBACK"
+    fi
 }
 
 ### PHPUnit 11 from Debian 13 (for Moodle 5.1) #########################################
@@ -160,7 +196,15 @@ phpunit11_setup() {
     if [ ! -f "$dest/.ready" ] || [ "$(cat "$dest/.ready")" != "$dest" ]; then
         rm -rf "$dest"
         cp -a "$tree/usr/share/php" "$dest"
-        grep -rlZ "'/usr/share/php/" --include='*.php' "$dest" | xargs -0 -r sed -i "s#'/usr/share/php/#'$dest/#g"
+        # In PHP: the path goes into single-quoted PHP strings, escaped as such (no sed
+        # expression to break on the path's characters).
+        grep -rlZ "'/usr/share/php/" --include='*.php' "$dest" | xargs -0 -r php -r '
+            $to = "\x27" . addcslashes($argv[1] . "/", "\x27\\");
+            foreach (array_slice($argv, 2) as $file) {
+                $text = file_get_contents($file);
+                file_put_contents($file, str_replace("\x27/usr/share/php/", $to, $text)) !== false || exit(1);
+            }
+        ' "$dest"
         echo "$dest" >"$dest/.ready"
     fi
 }
@@ -201,8 +245,8 @@ unpack() {
 }
 
 install_bridge() {
-    quiet "$D/installer.log" sh -c "cd '$REPO' && cargo run -q --release --no-default-features --features gen \
-        --bin moodle-events-gen -- install --moodle '$ROOT'"
+    quiet "$D/installer.log" in_dir "$REPO" cargo run -q --release --no-default-features --features gen \
+        --bin moodle-events-gen -- install --moodle "$ROOT"
     echo "moodle $V: installer: $(tail -n 1 "$D/installer.log") (log: $D/installer.log)"
     if [ "$V" = 45 ] && [ -e "$DIRROOT/local/archiving/driver/mod/assign" ]; then
         echo "moodle $V: the installer created local/archiving/driver/mod/assign on a site without it" >&2
@@ -232,13 +276,13 @@ global \$CFG;
 \$CFG->dbuser    = 'postgres';
 \$CFG->dbpass    = '';
 \$CFG->prefix    = 'mdl_';
-\$CFG->dboptions = ['dbpersist' => 0, 'dbport' => $PGPORT, 'dbsocket' => '$PGRUN'];
+\$CFG->dboptions = ['dbpersist' => 0, 'dbport' => $PGPORT, 'dbsocket' => $(php_str "$PGRUN")];
 \$CFG->wwwroot   = 'http://localhost/moodle$V';
-\$CFG->dataroot  = '$D/data';
+\$CFG->dataroot  = $(php_str "$D/data");
 \$CFG->admin     = 'admin';
 \$CFG->directorypermissions = 02777;
 \$CFG->phpunit_prefix = 'phpu_';
-\$CFG->phpunit_dataroot = '$D/phpunitdata';
+\$CFG->phpunit_dataroot = $(php_str "$D/phpunitdata");
 require_once(__DIR__ . '/lib/setup.php');
 EOF
 }
@@ -268,7 +312,7 @@ site_upgrade() {
 }
 
 phpunit_vendor() {
-    local vendor=$ROOT/vendor version
+    local vendor=$ROOT/vendor version autoload
     mkdir -p "$vendor/bin" "$vendor/phpunit/phpunit"
     if [ "$V" = 45 ]; then
         cp "$SHARED/phpunit-shim/autoload.php" "$vendor/autoload.php"
@@ -276,14 +320,15 @@ phpunit_vendor() {
         version=$(php -r 'require "/usr/share/php/PHPUnit/Autoload.php"; echo PHPUnit\Runner\Version::id();')
     else
         phpunit11_setup
+        autoload=$(php_str "$WORK/phpunit11/PHPUnit/Autoload.php")
         cat >"$vendor/autoload.php" <<EOF
 <?php
 // vendor/autoload.php for Moodle's PHPUnit (scripts/moodle/run.sh): Debian 13's phpunit
-// package (11.5) from $WORK/phpunit11, run by the host's PHP; no composer.
+// package (11.5) from target/moodle/phpunit11, run by the host's PHP; no composer.
 if (!defined('PHPUNIT_COMPOSER_INSTALL')) {
-    define('PHPUNIT_COMPOSER_INSTALL', '$WORK/phpunit11/PHPUnit/Autoload.php');
+    define('PHPUNIT_COMPOSER_INSTALL', $autoload);
 }
-require_once('$WORK/phpunit11/PHPUnit/Autoload.php');
+require_once($autoload);
 // What Moodle 5.1's environment check (core\\environment::check_composer_dependencies_optimised)
 // asks of composer's class loader.
 return new class {
@@ -302,7 +347,7 @@ if (!ini_get('date.timezone')) {
 require(__DIR__ . '/../autoload.php');
 exit((new PHPUnit\TextUI\Application)->run($_SERVER['argv']));
 EOF
-        version=$(php -r "require '$WORK/phpunit11/PHPUnit/Autoload.php'; echo PHPUnit\Runner\Version::id();")
+        version=$(php -r 'require $argv[1]; echo PHPUnit\Runner\Version::id();' "$WORK/phpunit11/PHPUnit/Autoload.php")
     fi
     printf '{"name": "phpunit/phpunit", "version": "%s"}\n' "$version" >"$vendor/phpunit/phpunit/composer.json"
     echo "moodle $V: PHPUnit $version"
@@ -315,10 +360,10 @@ phpunit_init() {
     else
         rm -f "$D/.phpunit"
         (cd "$ROOT" && php "$util" --drop >/dev/null 2>&1) || true
-        quiet "$D/phpunit-install.log" sh -c "cd '$ROOT' && php '$util' --install"
+        quiet "$D/phpunit-install.log" in_dir "$ROOT" php "$util" --install
         touch "$D/.phpunit"
     fi
-    quiet "$D/phpunit-buildconfig.log" sh -c "cd '$ROOT' && php '$util' --buildconfig"
+    quiet "$D/phpunit-buildconfig.log" in_dir "$ROOT" php "$util" --buildconfig
     # The test site's caches (class map, strings) must see the classes the installer wrote.
     rm -rf "$D/phpunitdata/cache" "$D/phpunitdata/localcache"
 }
@@ -342,11 +387,11 @@ run_tests() {
             $suite = $new->appendChild($dom->createElement("testsuite"));
             $suite->setAttribute("name", $name);
             foreach ($paths as $path) {
+                // The path as a text node: createElement() would not escape "&" in a value.
+                $e = $suite->appendChild($dom->createElement(is_dir($path) ? "directory" : "file"));
+                $e->appendChild($dom->createTextNode($path));
                 if (is_dir($path)) {
-                    $d = $suite->appendChild($dom->createElement("directory", $path));
-                    $d->setAttribute("suffix", "_test.php");
-                } else {
-                    $suite->appendChild($dom->createElement("file", $path));
+                    $e->setAttribute("suffix", "_test.php");
                 }
             }
         }
@@ -394,8 +439,11 @@ for v in $VERSIONS; do
         continue
     fi
     stage "$V" "unpack" unpack
-    stage "$V" "bridge installer" install_bridge
+    # A fresh site is installed without the bridge; the installer writes the classes into
+    # it; the upgrade then proves such a site upgrades cleanly with them. A reused site
+    # goes through the same installer and upgrade.
     stage "$V" "site install" site_install
+    stage "$V" "bridge installer" install_bridge
     stage "$V" "site upgrade + purge" site_upgrade
     if [ "$V" != 45 ]; then
         stage "$V" "PHPUnit 11 (Debian 13 tree)" phpunit11_setup

@@ -412,16 +412,88 @@ final class moodle_events_real_test extends \advanced_testcase {
             $unknown = $base;
             $unknown['other']['nosuchkey'] = 1;
             $cases[] = [$unknown, 'other.nosuchkey', ''];
+            // A secret-looking key is refused before any other rule, its value never shown.
+            $secret = $base;
+            $secret['other']['wstoken'] = self::TOKEN;
+            $cases[] = [$secret, 'other.wstoken', 'looks like a secret'];
             foreach ($cases as [$input, $field, $rule]) {
                 try {
                     $class::create($input);
                     $this->fail("$class: no exception for $field");
                 } catch (\coding_exception $e) {
-                    $this->assertStringContainsString($field, $e->getMessage(), $class);
+                    $this->assertStringContainsString("$class: $field: ", $e->getMessage(), $class);
                     if ($rule !== '') {
                         $this->assertStringContainsString($rule, $e->getMessage(), $class);
                     }
+                    $this->assertStringNotContainsString(self::TOKEN, $e->getMessage(), "$class: a secret echoed");
                 }
+            }
+        }
+    }
+
+    /**
+     * The factories refuse what a record-based event cannot be: a secret anywhere in other,
+     * another plugin's record, a record in the wrong status, a missing nested key. Each is a
+     * coding_exception with the extension's message (event, field, rule); a secret's value
+     * is never in it.
+     */
+    public function test_bad_records_and_secrets_name_the_event_the_field_and_the_rule(): void {
+        global $DB;
+        $prefix = 'Coding error detected, it must be fixed by a programmer: ';
+        $secretrule = 'looks like a secret (token, password, secret, key…); secrets are never allowed in events (value not shown)';
+        $password = 'hunter2-do-not-echo';
+        [$task, , $other] = $this->fixture('\\archivingmod_quiz\\event\\task_created',
+            '\\archivingmod_<name>\\event\\task_created', 'quiz');
+        $this->assertSame(self::TOKEN, $task->wstoken, 'the task row carries a token');
+        $activity = $other['activity'];
+        $settings = $other['settings'];
+        // The fixture is valid: only the broken part below makes a case fail.
+        $this->assertInstanceOf(\archivingmod_quiz\event\task_created::class,
+            \archivingmod_quiz\event\task_created::create_from_task($task, $activity, $settings));
+
+        $job = $this->job();
+        $job->set_status(archive_job_status::ACTIVITY_ARCHIVING);
+        $jobrow = $DB->get_record('local_archiving_job', ['id' => $job->get_id()], '*', MUST_EXIST);
+        $context = \context::instance_by_id($jobrow->contextid);
+
+        $othertask = clone $task;
+        $othertask->archivingmod = 'assign';
+        $noinstance = $activity;
+        unset($noinstance['instanceid']);
+
+        $cases = [
+            'a token in other' => [
+                fn() => \local_archiving\event\archive_job_aborted::create(['objectid' => $jobrow->id,
+                    'context' => $context, 'other' => ['cause' => 'Stopped', 'wstoken' => self::TOKEN]]),
+                '\\local_archiving\\event\\archive_job_aborted: other.wstoken: ' . $secretrule,
+            ],
+            'a nested password in a factory\'s other' => [
+                fn() => \archivingmod_quiz\event\task_created::create_from_task($task, $activity,
+                    $settings + ['login' => ['user' => 'admin', 'password' => $password]]),
+                '\\archivingmod_quiz\\event\\task_created: other.settings.login.password: ' . $secretrule,
+            ],
+            'another plugin\'s task' => [
+                fn() => \archivingmod_quiz\event\task_created::create_from_task($othertask, $activity, $settings),
+                '\\archivingmod_quiz\\event\\task_created: archivingmod: the record belongs to archivingmod_assign, '
+                    . 'not to this event\'s component archivingmod_quiz',
+            ],
+            'a job not completed' => [
+                fn() => \local_archiving\event\archive_job_completed::create_from_job($jobrow),
+                '\\local_archiving\\event\\archive_job_completed: status: must be one of 100 (COMPLETED); got 30',
+            ],
+            'a missing nested key' => [
+                fn() => \archivingmod_quiz\event\task_created::create_from_task($task, $noinstance, $settings),
+                '\\archivingmod_quiz\\event\\task_created: other.activity.instanceid: is required',
+            ],
+        ];
+        foreach ($cases as $label => [$make, $message]) {
+            try {
+                $make();
+                $this->fail("$label: accepted");
+            } catch (\coding_exception $e) {
+                $this->assertSame($prefix . $message, $e->getMessage(), $label);
+                $this->assertStringNotContainsString(self::TOKEN, $e->getMessage(), "$label: the token echoed");
+                $this->assertStringNotContainsString($password, $e->getMessage(), "$label: the password echoed");
             }
         }
     }
