@@ -47,6 +47,20 @@ namespace moodle_events {
         public static function create(string $eventname, array $data): event {}
 
         /**
+         * Validates Moodle's own data of a catalogue event (`$this->data` once Moodle's
+         * create() has filled it: eventname, objectid, contextid, contextlevel,
+         * contextinstanceid, userid, relateduserid, courseid, anonymous, other) with the rules
+         * and messages of create(), building no event: what the bridge's validate_data() calls.
+         * Only under `$CFG->debugdeveloper` is the context asked for its course, to check
+         * courseid against it.
+         *
+         * @param array $data Moodle's event data.
+         * @param object $context The event's context.
+         * @throws validation_exception naming the event, the field and the rule broken.
+         */
+        public static function validate_data(array $data, object $context): void {}
+
+        /**
          * An archive_job_* or write_task_* event from a local_archiving_job row: objectid,
          * contextid, relateduserid (the job's user), the snapshot and the other keys the
          * row knows (jobid, status…) are taken from it.

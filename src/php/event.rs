@@ -136,6 +136,46 @@ fn build(
     })
 }
 
+/// [`Event::validate_data`].
+fn check_moodle_data(data: &ZendHashTable, context: &ZendObject) -> PhpResult<()> {
+    let field = |key: &str| data.get(key).and_then(deref);
+    let name = field("eventname")
+        .and_then(Zval::str)
+        .ok_or("eventname: is required in Moodle's event data")?;
+    let ev = super::resolve(name)?;
+    let input = CreateInput {
+        objectid: field("objectid"),
+        contextid: field("contextid"),
+        userid: field("userid"),
+        relateduserid: field("relateduserid"),
+        courseid: field("courseid"),
+        anonymous: field("anonymous"),
+        other: field("other"),
+        ..CreateInput::default()
+    };
+    let int = |key: &str| validate::int_field(&ev, key, field(key)).map_err(throw);
+    let context = if debugdeveloper() {
+        context_from_object(&ev, context)?
+    } else {
+        ContextInfo {
+            id: int("contextid")?.unwrap_or_default(),
+            level: int("contextlevel")?,
+            instanceid: int("contextinstanceid")?,
+            courseid: None,
+        }
+    };
+    let header = validate::check_header(&ev, &input, Some(context), 0).map_err(throw)?;
+    validate::validate_other(&ev, input.other, header.objectid, super::limits()).map_err(throw)?;
+    Ok(())
+}
+
+/// Moodle's `$CFG->debugdeveloper` (false outside Moodle).
+fn debugdeveloper() -> bool {
+    zv::global("CFG")
+        .and_then(|cfg| cfg.object().and_then(|o| read_prop(o, "debugdeveloper").ok().flatten()))
+        .is_some_and(|v| v.bool() == Some(true))
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -471,6 +511,15 @@ impl Event {
         let input = validate::split_create_data(&ev, &*data).map_err(throw)?;
         let other = input.other.map(|o| zv::detach(o, detach_depth()));
         super::engine::boundary(build(ev, &input, other, None).map(into_object))
+    }
+
+    /// Validates Moodle's own data of a catalogue event (`$this->data` once Moodle's
+    /// create() has filled it) with create()'s rules and messages, building nothing: the
+    /// bridge's validate_data(). The context is read from the data (contextid,
+    /// contextlevel, contextinstanceid); only under `$CFG->debugdeveloper` is `$context`
+    /// asked for its course, to check courseid against it.
+    pub fn validate_data(data: &ZendHashTable, context: &ZendObject) -> PhpResult<()> {
+        super::engine::boundary(check_moodle_data(data, context))
     }
 
     /// archive_job_* and write_task_* from a local_archiving_job row.

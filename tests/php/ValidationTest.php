@@ -218,4 +218,70 @@ final class ValidationTest extends TestCase {
         $this->expectExceptionMessage('snapshot.extra: must be JSON-compatible');
         event::create_from_job('\local_archiving\event\archive_job_deleted', fixtures::job(['extra' => new \stdClass()]));
     }
+
+    /** Moodle's data of an event, as create() fills it, from create()'s keys. */
+    private static function moodle_data(string $eventname, array $data): array {
+        return $data + ['eventname' => $eventname, 'objectid' => null, 'contextid' => null, 'contextlevel' => 70,
+            'contextinstanceid' => 5, 'userid' => 2, 'courseid' => 0, 'relateduserid' => null, 'anonymous' => 0,
+            'other' => null, 'timecreated' => 1];
+    }
+
+    /** validate_data(), the bridge's in-place check, gives create()'s verdict on Moodle's data. */
+    public function test_validate_data_checks_moodles_data_as_create_does(): void {
+        $checked = 0;
+        foreach (self::broken() as $case => [$eventname, $data, $field]) {
+            // Keys only create() takes (a context object, reserved or unknown keys) and
+            // names that are no catalogue event have no Moodle data to check.
+            if (in_array($field, ['eventname', 'context', 'crud', 'timecreated', 'colour'], true)) {
+                continue;
+            }
+            $data = self::moodle_data($eventname, $data);
+            try {
+                event::validate_data($data, (object)['id' => $data['contextid']]);
+                $this->fail("$case: no exception for $field");
+            } catch (validation_exception $e) {
+                $this->assertSame($field, $e->field, $case);
+                try {
+                    event::create($eventname, array_intersect_key($data, array_flip(
+                        ['objectid', 'contextid', 'userid', 'relateduserid', 'courseid', 'anonymous', 'other'])));
+                    $this->fail("$case: create() accepts what validate_data() refused");
+                } catch (validation_exception $created) {
+                    $this->assertSame($created->getMessage(), $e->getMessage(), "$case: the same message");
+                }
+            }
+            $checked++;
+        }
+        $this->assertGreaterThan(30, $checked);
+        // Valid data passes, and nothing is captured or built.
+        $sink = \moodle_events\redirect_events();
+        event::validate_data(self::moodle_data(self::FAILED, self::job_data()), (object)['id' => 34]);
+        $this->assertSame(0, $sink->count());
+    }
+
+    /** The context's course is asked for only under $CFG->debugdeveloper. */
+    public function test_validate_data_checks_the_course_in_developer_mode(): void {
+        $context = new class {
+            public int $id = 34;
+            public int $contextlevel = 70;
+            public int $instanceid = 5;
+            public int $asked = 0;
+            public function get_course_context(bool $strict = true): object {
+                $this->asked++;
+                return (object)['instanceid' => 2];
+            }
+        };
+        $data = self::moodle_data(self::FAILED, self::job_data(['courseid' => 3]));
+        event::validate_data($data, $context);
+        $this->assertSame(0, $context->asked, 'not asked outside developer mode');
+        $GLOBALS['CFG'] = (object)['debugdeveloper' => true];
+        try {
+            event::validate_data($data, $context);
+            $this->fail('a courseid that is not the context\'s course');
+        } catch (validation_exception $e) {
+            $this->assertSame(self::FAILED . ": courseid: must be the context's course 2, got 3", $e->getMessage());
+            $this->assertSame(1, $context->asked);
+        } finally {
+            unset($GLOBALS['CFG']);
+        }
+    }
 }

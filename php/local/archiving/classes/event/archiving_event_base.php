@@ -106,28 +106,23 @@ abstract class archiving_event_base extends \core\event\base {
     }
 
     /**
-     * Validates the event's data with the extension (create() calls it last).
+     * Validates the event's data with the extension (create() calls it last): Moodle's own
+     * data, checked in place with the rules and messages of the extension.
      *
      * @throws \coding_exception naming the field and the rule broken
      */
     protected function validate_data() {
         parent::validate_data();
-        if (self::$building !== null && self::$building->eventname === $this->data['eventname']) {
+        if (self::$building === $this->data['eventname']) {
             return; // Built from a native event the extension has validated.
         }
-        self::require_extension();
         try {
-            \moodle_events\event::create($this->data['eventname'], [
-                'objectid' => $this->data['objectid'],
-                'context' => $this->context,
-                'userid' => $this->data['userid'],
-                'relateduserid' => $this->data['relateduserid'],
-                'courseid' => $this->data['courseid'],
-                'anonymous' => $this->data['anonymous'],
-                'other' => $this->data['other'],
-            ]);
+            \moodle_events\event::validate_data($this->data, $this->context);
         } catch (\moodle_events\validation_exception $e) {
             throw new \coding_exception($e->getMessage());
+        } catch (\Error $e) {
+            self::require_extension();
+            throw $e;
         }
     }
 }
