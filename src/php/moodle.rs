@@ -26,9 +26,28 @@ fn inside_moodle() -> bool {
     constant("MOODLE_INTERNAL").is_some() || zv::loaded_class("core\\event\\base").is_some()
 }
 
-/// The bridge class of a catalogue event, inside Moodle: the class of that name,
-/// autoloaded (which loads `\core\event\base` too), when it is a `\core\event\base`.
-pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
+thread_local! {
+    /// The bridge classes found in this request, by event name, with the callable of their
+    /// create_from_native() (a declared class stays declared until the request ends).
+    static BRIDGES: std::cell::RefCell<std::collections::HashMap<Box<str>, Bridge>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// A bridge class and its `Class::create_from_native` callable.
+struct Bridge {
+    class: &'static ClassEntry,
+    factory: Zval,
+}
+
+/// The bridge class of a catalogue event, inside Moodle, and its `create_from_native`
+/// callable: the class of that name, autoloaded (which loads `\core\event\base` too),
+/// when it is a `\core\event\base`. Looked up once per request; a class not found is
+/// looked for again next time.
+pub fn bridge_factory(eventname: &str) -> PhpResult<Option<(&'static ClassEntry, Zval)>> {
+    let cached = BRIDGES.with_borrow(|b| b.get(eventname).map(|b| (b.class, b.factory.shallow_clone())));
+    if cached.is_some() {
+        return Ok(cached);
+    }
     if !inside_moodle() {
         return Ok(None);
     }
@@ -37,15 +56,19 @@ pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
     let Some(base) = zv::loaded_class("core\\event\\base") else {
         return Ok(None);
     };
-    Ok(found.filter(|ce| ce.instance_of(base) && !std::ptr::eq(*ce, base)))
+    let Some(class) = found.filter(|ce| ce.instance_of(base) && !std::ptr::eq(*ce, base)) else {
+        return Ok(None);
+    };
+    let factory = zv::string(&format!("{}::create_from_native", class.name().unwrap_or_default()));
+    let out = (class, factory.shallow_clone());
+    BRIDGES.with_borrow_mut(|b| b.insert(eventname.into(), Bridge { class, factory }));
+    Ok(Some(out))
 }
 
 /// Builds the bridge event from a native one (`create_from_native()`, which runs Moodle's
 /// create()) and triggers it the Moodle way: into Moodle's sink, or to its observers.
-pub fn build(class: &ClassEntry, native: &Zval) -> PhpResult<Zval> {
-    let name = class.name().unwrap_or_default();
-    let factory = zv::string(&format!("{name}::create_from_native"));
-    engine::settle(engine::call_callable(&factory, &[native]))?
+pub fn build(factory: &Zval, native: &Zval) -> PhpResult<Zval> {
+    engine::settle(engine::call_callable(factory, &[native]))?
 }
 
 pub fn trigger(event: &Zval) -> PhpResult<()> {
@@ -65,6 +88,8 @@ thread_local! {
 /// Forgets the per-request lookup (at request start and end).
 pub fn request_boundary() {
     PHPUNIT_UTIL.set(None);
+    // The callables are request memory: dropped before the request's allocator goes.
+    drop(BRIDGES.take());
 }
 
 /// The names of Moodle's PHPUnit utility class: Moodle 4.5, 5.0 and 5.1 have the global
