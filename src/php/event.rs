@@ -65,11 +65,7 @@ impl Event {
     }
 
     fn data(&self) -> ZBox<ZendHashTable> {
-        let mut ht = ZendHashTable::with_capacity(FIELDS.len() as u32);
-        for f in FIELDS {
-            let _ = ht.insert(f, self.field_zval(f).unwrap_or_default());
-        }
-        ht
+        zv::keyed_array(&FIELDS, |i| self.field_zval(FIELDS[i]).unwrap_or_default())
     }
 
     /// The shared data array.

@@ -130,6 +130,7 @@ extern "C" fn request_startup(_ty: i32, _module_number: i32) -> i32 {
         sink::request_startup();
         event::request_boundary();
         moodle::request_boundary();
+        zv::drop_shared_keys();
         0
     })
 }
@@ -139,6 +140,7 @@ extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
         sink::request_shutdown();
         event::request_boundary();
         moodle::request_boundary();
+        zv::drop_shared_keys();
         0
     })
 }

@@ -317,3 +317,38 @@ impl ext_php_rs::convert::StubLiteral for ArrayArg<'_> {
 impl ArrayArg<'_> {
     pub const EMPTY: Self = ArrayArg(None);
 }
+
+thread_local! {
+    /// The keys of an event's data array (the 17 fields), made once per request: each
+    /// array shares them (refcounted, hash computed once) instead of copying 17 names.
+    static DATA_KEYS: std::cell::RefCell<Vec<ext_php_rs::boxed::ZBox<ZendStr>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Forgets the request's shared keys (at request start and end; arrays that still hold
+/// them keep their own reference).
+pub fn drop_shared_keys() {
+    drop(DATA_KEYS.take());
+}
+
+/// A new array of `names` (the same list on every call) and their values, the keys shared
+/// for the request.
+pub fn keyed_array(names: &[&str], mut value: impl FnMut(usize) -> Zval) -> ext_php_rs::boxed::ZBox<ZendHashTable> {
+    let mut ht = ZendHashTable::with_capacity(u32::try_from(names.len()).unwrap_or(u32::MAX));
+    DATA_KEYS.with_borrow_mut(|keys| {
+        if keys.len() != names.len() {
+            *keys = names.iter().map(|n| ZendStr::new(n, false)).collect();
+        }
+        for (i, key) in keys.iter_mut().enumerate() {
+            let mut v = value(i);
+            // SAFETY: `ht` is a live array we own and `key` a live string of this request;
+            // zend_hash_update takes a reference to a non-interned key and moves the zval's
+            // value in, so the Rust zval is forgotten, not dropped.
+            unsafe {
+                ext_php_rs::ffi::zend_hash_update(&raw mut *ht, &raw mut **key, &raw mut v);
+            }
+            std::mem::forget(v);
+        }
+    });
+    ht
+}
