@@ -51,7 +51,7 @@ namespace moodle_events {
          * create() has filled it: eventname, objectid, contextid, contextlevel,
          * contextinstanceid, userid, relateduserid, courseid, anonymous, other) with the rules
          * and messages of create(), building no event: what the bridge's validate_data() calls.
-         * Only under `$CFG->debugdeveloper` is the context asked for its course, to check
+         * The context object is asked for its course once per object and request, to check
          * courseid against it.
          *
          * @param array $data Moodle's event data.

@@ -133,7 +133,7 @@ fn build(
 }
 
 /// [`Event::validate_data`].
-fn check_moodle_data(data: &ZendHashTable, context: &ZendObject) -> PhpResult<()> {
+fn check_moodle_data(data: &ZendHashTable, context: &Zval) -> PhpResult<()> {
     let field = |key: &str| data.get(key).and_then(deref);
     let name = field("eventname")
         .and_then(Zval::str)
@@ -150,26 +150,57 @@ fn check_moodle_data(data: &ZendHashTable, context: &ZendObject) -> PhpResult<()
         ..CreateInput::default()
     };
     let int = |key: &str| validate::int_field(&ev, key, field(key)).map_err(throw);
-    let context = if debugdeveloper() {
-        context_from_object(&ev, context)?
-    } else {
-        ContextInfo {
-            id: int("contextid")?.unwrap_or_default(),
-            level: int("contextlevel")?,
-            instanceid: int("contextinstanceid")?,
-            courseid: None,
-        }
+    let id = int("contextid")?.unwrap_or_default();
+    let context = ContextInfo {
+        id,
+        level: int("contextlevel")?,
+        instanceid: int("contextinstanceid")?,
+        courseid: course_of(&ev, context)?,
     };
     let header = validate::check_header(&ev, &input, Some(context), 0).map_err(throw)?;
     validate::validate_other(&ev, input.other, header.objectid, super::limits()).map_err(throw)?;
     Ok(())
 }
 
-/// Moodle's `$CFG->debugdeveloper` (false outside Moodle).
-fn debugdeveloper() -> bool {
-    zv::global("CFG")
-        .and_then(|cfg| cfg.object().and_then(|o| read_prop(o, "debugdeveloper").ok().flatten()))
-        .is_some_and(|v| v.bool() == Some(true))
+thread_local! {
+    /// The course of each context object asked in this request, by object handle; the
+    /// object is held, so its handle names no other object meanwhile.
+    static COURSES: std::cell::RefCell<std::collections::HashMap<u32, (Zval, Option<i64>)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Context objects whose course is remembered at most, per request.
+const COURSES_KEPT: usize = 256;
+
+/// The course a context belongs to (its `get_course_context(false)`), asked once per
+/// context object and request (Moodle's context cache hands out the same object for the
+/// same context until it is reset, and a new object is asked again).
+fn course_of(ev: &EventName, context: &Zval) -> PhpResult<Option<i64>> {
+    let Some(obj) = deref(context).and_then(Zval::object) else {
+        return Ok(None);
+    };
+    let handle = obj.handle;
+    if let Some(known) = COURSES.with_borrow(|c| c.get(&handle).map(|(_, course)| *course)) {
+        return Ok(known);
+    }
+    let mut courseid = None;
+    if zv::has_method(obj, "get_course_context") {
+        let mut no = Zval::new();
+        no.set_bool(false);
+        let course = super::engine::settle(super::engine::call_method(obj, "get_course_context", &[&no]))?;
+        if let Some(c) = course.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
+            let v = read_prop(c, "instanceid")?;
+            courseid = validate::int_field(ev, "context.courseid", v.as_ref()).map_err(throw)?;
+        }
+    }
+    let held = deref(context).map(Zval::shallow_clone).unwrap_or_default();
+    COURSES.with_borrow_mut(|c| {
+        if c.len() >= COURSES_KEPT {
+            c.clear();
+        }
+        c.insert(handle, (held, courseid));
+    });
+    Ok(courseid)
 }
 
 fn now() -> i64 {
@@ -218,7 +249,7 @@ fn current_userid(ev: &EventName) -> PhpResult<i64> {
 fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option<ContextInfo>> {
     match validate::context_arg(ev, input).map_err(throw)? {
         ContextArg::Object(c) => match deref(c).and_then(Zval::object) {
-            Some(obj) => context_from_object(ev, obj).map(Some),
+            Some(_) => context_from_object(ev, c).map(Some),
             None => Ok(None),
         },
         ContextArg::Id(id) => context_by_id(ev, id).map(Some),
@@ -228,28 +259,22 @@ fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option
 
 /// id, contextlevel, instanceid (and the course, when the object can tell) of a Moodle
 /// context object.
-fn context_from_object(ev: &EventName, obj: &ZendObject) -> PhpResult<ContextInfo> {
-    let int = |o: &ZendObject, name: &str, field: &str| -> PhpResult<Option<i64>> {
-        let v = read_prop(o, name)?;
+fn context_from_object(ev: &EventName, context: &Zval) -> PhpResult<ContextInfo> {
+    let Some(obj) = deref(context).and_then(Zval::object) else {
+        return Err(fail(&ev.eventname, "context.id", Rule::Required));
+    };
+    let int = |name: &str, field: &str| -> PhpResult<Option<i64>> {
+        let v = read_prop(obj, name)?;
         validate::int_field(ev, field, v.as_ref()).map_err(throw)
     };
-    let id = int(obj, "id", "context.id")?.ok_or_else(|| fail(&ev.eventname, "context.id", Rule::Required))?;
-    let level = int(obj, "contextlevel", "context.contextlevel")?;
-    let instanceid = int(obj, "instanceid", "context.instanceid")?;
-    let mut courseid = None;
-    if zv::has_method(obj, "get_course_context") {
-        let mut no = Zval::new();
-        no.set_bool(false);
-        let course = super::engine::settle(super::engine::call_method(obj, "get_course_context", &[&no]))?;
-        if let Some(c) = course.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
-            courseid = int(c, "instanceid", "context.courseid")?;
-        }
-    }
+    let id = int("id", "context.id")?.ok_or_else(|| fail(&ev.eventname, "context.id", Rule::Required))?;
+    let level = int("contextlevel", "context.contextlevel")?;
+    let instanceid = int("instanceid", "context.instanceid")?;
     Ok(ContextInfo {
         id,
         level,
         instanceid,
-        courseid,
+        courseid: course_of(ev, context)?,
     })
 }
 
@@ -279,6 +304,7 @@ fn context_class() -> Option<&'static str> {
 /// Forgets what [`context_class`] found: the next request declares its own classes.
 pub fn request_boundary() {
     CONTEXT_CLASS.set(Err(u32::MAX));
+    drop(COURSES.take());
 }
 
 /// Inside Moodle (its context class already loaded), a contextid is looked up like
@@ -299,9 +325,9 @@ fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
         &callable,
         &[&zv::long(id), &zv::long(MUST_EXIST)],
     ))?;
-    match found.ok().as_ref().and_then(|c| deref(c)).and_then(Zval::object) {
-        Some(obj) => context_from_object(ev, obj),
-        None => Ok(bare),
+    match found.ok() {
+        Some(c) if deref(&c).and_then(Zval::object).is_some() => context_from_object(ev, &c),
+        _ => Ok(bare),
     }
 }
 
@@ -512,10 +538,12 @@ impl Event {
     /// Validates Moodle's own data of a catalogue event (`$this->data` once Moodle's
     /// create() has filled it) with create()'s rules and messages, building nothing: the
     /// bridge's validate_data(). The context is read from the data (contextid,
-    /// contextlevel, contextinstanceid); only under `$CFG->debugdeveloper` is `$context`
-    /// asked for its course, to check courseid against it.
-    pub fn validate_data(data: &ZendHashTable, context: &ZendObject) -> PhpResult<()> {
-        super::engine::boundary(check_moodle_data(data, context))
+    /// contextlevel, contextinstanceid); `$context` is asked for its course once per
+    /// context and request, to check courseid against it.
+    pub fn validate_data(data: &ZendHashTable, context: &mut ZendObject) -> PhpResult<()> {
+        let mut held = Zval::new();
+        held.set_object(context);
+        super::engine::boundary(check_moodle_data(data, &held))
     }
 
     /// archive_job_* and write_task_* from a local_archiving_job row.

@@ -258,30 +258,27 @@ final class ValidationTest extends TestCase {
         $this->assertSame(0, $sink->count());
     }
 
-    /** The context's course is asked for only under $CFG->debugdeveloper. */
-    public function test_validate_data_checks_the_course_in_developer_mode(): void {
+    /** The context's course is asked once per context object and request, and checked. */
+    public function test_validate_data_checks_the_course_once_per_context(): void {
         $context = new class {
-            public int $id = 34;
-            public int $contextlevel = 70;
-            public int $instanceid = 5;
             public int $asked = 0;
             public function get_course_context(bool $strict = true): object {
                 $this->asked++;
                 return (object)['instanceid' => 2];
             }
         };
-        $data = self::moodle_data(self::FAILED, self::job_data(['courseid' => 3]));
-        event::validate_data($data, $context);
-        $this->assertSame(0, $context->asked, 'not asked outside developer mode');
-        $GLOBALS['CFG'] = (object)['debugdeveloper' => true];
+        event::validate_data(self::moodle_data(self::FAILED, self::job_data(['courseid' => 2])), $context);
+        event::validate_data(self::moodle_data(self::FAILED, self::job_data(['courseid' => 2])), $context);
+        $this->assertSame(1, $context->asked, 'asked once');
         try {
-            event::validate_data($data, $context);
+            event::validate_data(self::moodle_data(self::FAILED, self::job_data(['courseid' => 3])), $context);
             $this->fail('a courseid that is not the context\'s course');
         } catch (validation_exception $e) {
             $this->assertSame(self::FAILED . ": courseid: must be the context's course 2, got 3", $e->getMessage());
             $this->assertSame(1, $context->asked);
-        } finally {
-            unset($GLOBALS['CFG']);
         }
+        $other = clone $context;
+        event::validate_data(self::moodle_data(self::FAILED, self::job_data(['courseid' => 2])), $other);
+        $this->assertSame(2, $other->asked, 'another context object is asked again');
     }
 }
