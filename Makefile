@@ -4,7 +4,7 @@ PHP_EXT  := php -d extension=$(EXT)
 GEN      := cargo run -q --no-default-features --features gen --bin moodle-events-gen --
 export RUST_BACKTRACE := 0
 
-.PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-smoke docs fuzz fuzz-core fuzz-php memcheck
+.PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-extension bench-smoke bench-moodle docs fuzz fuzz-core fuzz-php memcheck
 .PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51
 
 deps:
@@ -70,9 +70,12 @@ docs:
 
 ## Benchmarks (bench/README.md): the event path with opcache and the JIT off, then on; the
 ## bridge in the Moodle stand-in; the core validator alone. BENCH_ARGS="events rounds".
+## Then inside real Moodle (bench-moodle).
 BENCH_ARGS ?= 20000 7
 JIT := -d opcache.enable_cli=1 -d opcache.jit_buffer_size=64M -d opcache.jit=tracing
-bench: build
+bench: bench-extension bench-moodle
+
+bench-extension: build
 	$(PHP_EXT) -d opcache.enable_cli=0 bench/run.php $(BENCH_ARGS)
 	@echo
 	$(PHP_EXT) $(JIT) bench/run.php $(BENCH_ARGS)
@@ -80,9 +83,21 @@ bench: build
 	@echo
 	cargo bench -q --no-default-features --bench validator -- $(BENCH_RUST)
 
+## Inside real Moodle 4.5.6 and 5.1.3 (the sites of test-moodle; bench/README.md, "Inside
+## Moodle"): floor, hand-validated class, bridge class and native event into Moodle's PHPUnit
+## sink, and end to end into logstore_standard; callgrind instructions per event and time.
+## BENCH_MOODLE_ARGS="events rounds"; BENCH_MOODLE_CALLGRIND=0 leaves callgrind out.
+## Runs as root (PostgreSQL on the port of the sites' config.php; MOODLE_PGPORT: run.sh setup
+## rewrites it first). Skipped, saying so, without the sites and ../shared/moodle. Not in
+## bench-smoke (CI): it shares test-moodle's sites and PostgreSQL cluster.
+BENCH_MOODLE_ARGS ?= 2000 7
+BENCH_MOODLE_CALLGRIND ?= 1
+bench-moodle: build
+	BENCH_MOODLE_CALLGRIND=$(BENCH_MOODLE_CALLGRIND) bash scripts/bench-moodle.sh $(BENCH_MOODLE_ARGS)
+
 ## CI: the benchmarks still run (tiny counts; no timing is asserted).
 bench-smoke:
-	$(MAKE) --no-print-directory bench BENCH_ARGS="200 1" BENCH_RUST=1000 >/dev/null
+	$(MAKE) --no-print-directory bench-extension BENCH_ARGS="200 1" BENCH_RUST=1000 >/dev/null
 
 ## Fuzzing (SECURITY.md). The core validator under libFuzzer for FUZZ_SECONDS, seeded with a
 ## valid create() of every catalogue event (cargo-fuzz on the stable toolchain: it needs
