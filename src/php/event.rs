@@ -134,7 +134,7 @@ fn build(
 
 /// [`Event::validate_data`].
 fn check_moodle_data(data: &ZendHashTable, context: &Zval) -> PhpResult<()> {
-    let field = |key: &str| data.get(key).and_then(deref);
+    let field = |key: &str| zv::named(data, key);
     let name = field("eventname")
         .and_then(Zval::str)
         .ok_or("eventname: is required in Moodle's event data")?;

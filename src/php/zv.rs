@@ -165,12 +165,7 @@ impl Value for Zval {
     }
 
     fn get(&self, key: &str) -> Option<&Self> {
-        let ht = deref(self)?.array()?;
-        // SAFETY: a lookup in a live table; the slot found lives as long as the table.
-        // (A numeric-string key would be stored under an int key: the catalogue's keys
-        // are names, never numbers.)
-        let found = unsafe { ext_php_rs::ffi::zend_hash_str_find(ht, key.as_ptr().cast(), key.len()).as_ref()? };
-        deref(found)
+        named(deref(self)?.array()?, key)
     }
 
     fn len(&self) -> usize {
@@ -351,4 +346,14 @@ pub fn keyed_array(names: &[&str], mut value: impl FnMut(usize) -> Zval) -> ext_
         }
     });
     ht
+}
+
+/// The value under a name key of `ht` (references followed): a plain lookup, without
+/// ext-php-rs's parsing of the key as a number.
+pub fn named<'a>(ht: &'a ZendHashTable, key: &str) -> Option<&'a Zval> {
+    // SAFETY: a lookup in a live table; the slot found lives as long as the table.
+    // (A numeric-string key would be stored under an int key: the keys looked up here are
+    // names, never numbers.)
+    let found = unsafe { ext_php_rs::ffi::zend_hash_str_find(ht, key.as_ptr().cast(), key.len()).as_ref()? };
+    deref(found)
 }
