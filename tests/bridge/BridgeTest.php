@@ -167,15 +167,21 @@ final class BridgeTest extends TestCase {
     }
 
     public function test_without_the_extension_the_error_says_how_to_install_it(): void {
-        $script = '
-            require ' . var_export(dirname(__DIR__) . '/moodle/standin.php', true) . ';
-            try {
-                \local_archiving\event\archive_job_created::create_from_job((object)["id" => 1]);
-            } catch (\Throwable $e) {
-                echo get_class($e), ": ", $e->getMessage();
-            }';
-        $out = shell_exec(escapeshellarg(PHP_BINARY) . ' -n -r ' . escapeshellarg($script) . ' 2>&1');
-        $this->assertStringStartsWith('RuntimeException: moodle_events extension is not loaded: install it', $out);
-        $this->assertStringContainsString('extension=moodle_events', $out);
+        // Through a factory, and through Moodle's create() (validate_data()).
+        foreach ([
+            '\local_archiving\event\archive_job_created::create_from_job((object)["id" => 1]);',
+            '\local_archiving\event\archive_job_deleted::create(["objectid" => 1, "contextid" => 34]);',
+        ] as $call) {
+            $script = '
+                require ' . var_export(dirname(__DIR__) . '/moodle/standin.php', true) . ';
+                try {
+                    ' . $call . '
+                } catch (\Throwable $e) {
+                    echo get_class($e), ": ", $e->getMessage();
+                }';
+            $out = shell_exec(escapeshellarg(PHP_BINARY) . ' -n -r ' . escapeshellarg($script) . ' 2>&1');
+            $this->assertStringStartsWith('RuntimeException: moodle_events extension is not loaded: install it', $out, $call);
+            $this->assertStringContainsString('extension=moodle_events', $out);
+        }
     }
 }
