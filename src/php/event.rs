@@ -194,12 +194,17 @@ fn course_of(ev: &EventName, context: &Zval) -> PhpResult<Option<i64>> {
         }
     }
     let held = deref(context).map(Zval::shallow_clone).unwrap_or_default();
-    COURSES.with_borrow_mut(|c| {
-        if c.len() >= COURSES_KEPT {
-            c.clear();
-        }
+    // Objects let go of are released outside the borrow (a destructor may run PHP code).
+    let evicted = COURSES.with_borrow_mut(|c| {
+        let evicted = if c.len() >= COURSES_KEPT {
+            std::mem::take(c)
+        } else {
+            Default::default()
+        };
         c.insert(handle, (held, courseid));
+        evicted
     });
+    drop(evicted);
     Ok(courseid)
 }
 

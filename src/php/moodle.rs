@@ -8,7 +8,6 @@ use super::engine;
 use super::zv;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::Zval;
-use ext_php_rs::zend::ClassEntry;
 
 unsafe extern "C" {
     fn zend_get_constant_str(name: *const std::ffi::c_char, len: usize) -> *mut Zval;
@@ -27,26 +26,19 @@ fn inside_moodle() -> bool {
 }
 
 thread_local! {
-    /// The bridge classes found in this request, by event name, with the callable of their
-    /// create_from_native() (a declared class stays declared until the request ends).
-    static BRIDGES: std::cell::RefCell<std::collections::HashMap<Box<str>, Bridge>> =
+    /// The `Class::create_from_native` callables of the bridge classes found in this
+    /// request, by event name (a declared class stays declared until the request ends).
+    static BRIDGES: std::cell::RefCell<std::collections::HashMap<Box<str>, Zval>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-/// A bridge class and its `Class::create_from_native` callable.
-struct Bridge {
-    class: &'static ClassEntry,
-    factory: Zval,
-}
-
-/// The bridge class of a catalogue event, inside Moodle, and its `create_from_native`
-/// callable: the class of that name, autoloaded (which loads `\core\event\base` too),
-/// when it is a `\core\event\base`. Looked up once per request; a class not found is
-/// looked for again next time.
-pub fn bridge_factory(eventname: &str) -> PhpResult<Option<(&'static ClassEntry, Zval)>> {
-    let cached = BRIDGES.with_borrow(|b| b.get(eventname).map(|b| (b.class, b.factory.shallow_clone())));
-    if cached.is_some() {
-        return Ok(cached);
+/// The `create_from_native` callable of a catalogue event's bridge class, inside Moodle:
+/// the class of that name, autoloaded (which loads `\core\event\base` too), when it is a
+/// `\core\event\base`. Looked up once per request; a class not found is looked for again
+/// next time.
+pub fn bridge_factory(eventname: &str) -> PhpResult<Option<Zval>> {
+    if let Some(cached) = BRIDGES.with_borrow(|b| b.get(eventname).map(Zval::shallow_clone)) {
+        return Ok(Some(cached));
     }
     if !inside_moodle() {
         return Ok(None);
@@ -60,9 +52,8 @@ pub fn bridge_factory(eventname: &str) -> PhpResult<Option<(&'static ClassEntry,
         return Ok(None);
     };
     let factory = zv::string(&format!("{}::create_from_native", class.name().unwrap_or_default()));
-    let out = (class, factory.shallow_clone());
-    BRIDGES.with_borrow_mut(|b| b.insert(eventname.into(), Bridge { class, factory }));
-    Ok(Some(out))
+    BRIDGES.with_borrow_mut(|b| b.insert(eventname.into(), factory.shallow_clone()));
+    Ok(Some(factory))
 }
 
 /// Builds the bridge event from a native one (`create_from_native()`, which runs Moodle's

@@ -248,7 +248,7 @@ fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
 pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
     if !event.rec.is_triggered() && !with(|d| d.is_redirecting()) {
         let name = Rc::clone(&event.rec.name.eventname);
-        if let Some((_, factory)) = moodle::bridge_factory(&name)? {
+        if let Some(factory) = moodle::bridge_factory(&name)? {
             let mut handle = event.into_zval(false)?;
             let bridged = moodle::build(&factory, &handle)?;
             set_state(&mut handle, |rec| rec.mark_triggered().map_err(throw))?;

@@ -316,8 +316,9 @@ impl ArrayArg<'_> {
 thread_local! {
     /// The keys of an event's data array (the 17 fields), made once per request: each
     /// array shares them (refcounted, hash computed once) instead of copying 17 names.
-    static DATA_KEYS: std::cell::RefCell<Vec<ext_php_rs::boxed::ZBox<ZendStr>>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    /// Remembered with the address of the list they were made from.
+    static DATA_KEYS: std::cell::RefCell<(usize, Vec<ext_php_rs::boxed::ZBox<ZendStr>>)> =
+        const { std::cell::RefCell::new((0, Vec::new())) };
 }
 
 /// Forgets the request's shared keys (at request start and end; arrays that still hold
@@ -326,13 +327,18 @@ pub fn drop_shared_keys() {
     drop(DATA_KEYS.take());
 }
 
-/// A new array of `names` (the same list on every call) and their values, the keys shared
-/// for the request.
-pub fn keyed_array(names: &[&str], mut value: impl FnMut(usize) -> Zval) -> ext_php_rs::boxed::ZBox<ZendHashTable> {
+/// A new array of `names` (a static list) and their values, the keys made once per request
+/// and shared.
+pub fn keyed_array(
+    names: &'static [&'static str],
+    mut value: impl FnMut(usize) -> Zval,
+) -> ext_php_rs::boxed::ZBox<ZendHashTable> {
     let mut ht = ZendHashTable::with_capacity(u32::try_from(names.len()).unwrap_or(u32::MAX));
-    DATA_KEYS.with_borrow_mut(|keys| {
-        if keys.len() != names.len() {
+    let list = names.as_ptr() as usize;
+    DATA_KEYS.with_borrow_mut(|(made_from, keys)| {
+        if *made_from != list || keys.len() != names.len() {
             *keys = names.iter().map(|n| ZendStr::new(n, false)).collect();
+            *made_from = list;
         }
         for (i, key) in keys.iter_mut().enumerate() {
             let mut v = value(i);
