@@ -97,7 +97,7 @@ fn php_file(namespace: Option<&str>, body: &str) -> String {
 }
 
 /// A PHP single-quoted string literal.
-fn sq(s: &str) -> String {
+pub(crate) fn sq(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
@@ -282,22 +282,11 @@ fn factory_method(def: &EventDef) -> String {
     } else {
         "\\stdClass"
     };
-    let forwarded = |k: &&KeySpec| factory == Factory::Event && k.key == "eventname";
-    let caller: Vec<&KeySpec> = def
-        .other
-        .iter()
-        .filter(|k| k.from.is_none() && !k.same_as_objectid)
-        .filter(|k| !forwarded(k))
-        .collect();
-    let ordered: Vec<&&KeySpec> = caller
-        .iter()
-        .filter(|k| k.required)
-        .chain(caller.iter().filter(|k| !k.required))
-        .collect();
+    let ordered = caller_keys(def);
     let derived: Vec<&str> = def
         .other
         .iter()
-        .filter(|k| k.from.is_some() || k.same_as_objectid || forwarded(k))
+        .filter(|k| !ordered.iter().any(|c| std::ptr::eq(*c, *k)))
         .map(|k| k.key)
         .collect();
     let mut doc =

@@ -567,7 +567,7 @@ pub fn merge_lang(text: &str, strings: &[(String, String)]) -> Result<(String, u
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut changed = 0;
     for (key, value) in strings {
-        let line = format!("$string[{}] = {};", php_sq(key), php_sq(value));
+        let line = format!("$string[{}] = {};", bridge::sq(key), bridge::sq(value));
         let statements = lang_statements(&text)?;
         if let Some(s) = statements.iter().find(|s| &s.key == key) {
             if decode_literal(&text[s.value.clone()]).as_deref() != Some(value.as_str()) {
@@ -607,11 +607,6 @@ pub fn merge_lang(text: &str, strings: &[(String, String)]) -> Result<(String, u
         text.insert_str(at, &insert);
     }
     Ok((text, changed))
-}
-
-/// A PHP single-quoted string literal.
-fn php_sq(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 #[cfg(test)]
