@@ -17,19 +17,14 @@ $n = (int)($argv[1] ?? 20000);
 $rounds = (int)($argv[2] ?? 7);
 $USER = (object)['id' => 2];
 
+$others = require __DIR__ . '/others.php';
 $cases = [
     'archive_job_failed' => ['\local_archiving\event\archive_job_failed', fn(int $i) => [
         'objectid' => $i + 1, 'contextid' => 34, 'relateduserid' => 5,
-        'other' => ['cause' => 'The storage was full', 'status' => 240]]],
+        'other' => $others['archive_job_failed']]],
     'task_created' => ['\archivingmod_quiz\event\task_created', fn(int $i) => [
         'objectid' => $i + 1, 'contextid' => 34, 'relateduserid' => 5,
-        'other' => [
-            'jobid' => 12,
-            'activity' => ['cmid' => 9, 'modname' => 'quiz', 'instanceid' => 3],
-            'settings' => ['paper' => 'A4', 'attempts' => [1, 2, 3], 'feedback' => true, 'grades' => false,
-                'pdf' => ['dpi' => 300, 'compress' => true], 'filename' => 'quiz-attempts', 'keepdays' => 30,
-                'sections' => ['intro', 'questions', 'answers']],
-        ]]],
+        'other' => $others['task_created']]],
     'transmission_completed' => ['\archivingevent_apistub\event\transmission_completed', fn(int $i) => [
         'contextid' => 34, 'relateduserid' => 5,
         'other' => [

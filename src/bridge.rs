@@ -1026,6 +1026,11 @@ mod tests {
     use super::*;
     use std::path::Path;
 
+    /// The text of the one file whose path ends with `suffix`.
+    fn text_of<'a>(files: &'a [File], suffix: &str) -> &'a str {
+        &files.iter().find(|f| f.path.ends_with(suffix)).unwrap().text
+    }
+
     /// Every file under `dir`, relative to it (README.md aside).
     fn committed(dir: &Path, base: &Path, out: &mut Vec<String>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -1124,11 +1129,7 @@ mod tests {
     #[test]
     fn classes_follow_the_catalogue() {
         let files = component_files("archivingmod_quiz").unwrap();
-        let created = &files
-            .iter()
-            .find(|f| f.path.ends_with("/task_created.php"))
-            .unwrap()
-            .text;
+        let created = text_of(&files, "/task_created.php");
         assert!(created.starts_with("<?php\n// This file is part of Moodle - https://moodle.org/\n"));
         assert!(created.contains("class task_created extends \\local_archiving\\event\\archiving_event_base {"));
         assert!(created.contains("$this->data['crud'] = 'c';"));
@@ -1139,24 +1140,12 @@ mod tests {
         assert!(created.contains(" *      - int jobid: id of the archive job"));
         assert!(created.contains(" *          - int cmid: course module id"));
         assert!(created.contains("* @package    archivingmod_quiz\n"));
-        let updated = &files
-            .iter()
-            .find(|f| f.path.ends_with("/task_updated.php"))
-            .unwrap()
-            .text;
+        let updated = text_of(&files, "/task_updated.php");
         assert!(updated.contains("create_from_task(\\stdClass $task, array $updatedfields): static"));
-        let lang = &files
-            .iter()
-            .find(|f| f.path.ends_with("lang/en/archivingmod_quiz.php"))
-            .unwrap()
-            .text;
+        let lang = text_of(&files, "lang/en/archivingmod_quiz.php");
         assert!(lang.contains("$string['eventtaskcreated'] = 'Activity archiving task created';"));
         let failed = component_files("archivingevent_apistub").unwrap();
-        let failed = &failed
-            .iter()
-            .find(|f| f.path.ends_with("/transmission_failed.php"))
-            .unwrap()
-            .text;
+        let failed = text_of(&failed, "/transmission_failed.php");
         assert!(failed.contains(
             "create_from_event(\n        \\core\\event\\base|\\moodle_events\\event $event,\n        string $cause,\n        ?array $metadata = null,\n    ): static {"
         ));
@@ -1205,18 +1194,10 @@ mod tests {
     #[test]
     fn ids_in_other_are_mapped() {
         let files = component_files("archivingmod_quiz").unwrap();
-        let created = &files
-            .iter()
-            .find(|f| f.path.ends_with("/task_created.php"))
-            .unwrap()
-            .text;
+        let created = text_of(&files, "/task_created.php");
         assert!(created.contains("        return [\n            'jobid' => ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED],\n        ];"));
         let files = component_files("local_archiving").unwrap();
-        let failed = &files
-            .iter()
-            .find(|f| f.path.ends_with("/archive_job_failed.php"))
-            .unwrap()
-            .text;
+        let failed = text_of(&files, "/archive_job_failed.php");
         assert!(failed.ends_with("    public static function get_other_mapping() {\n        return false;\n    }\n}\n"));
     }
 

@@ -39,22 +39,15 @@ function bench_mode(string $mode): void {
 \core\session\manager::set_user(get_admin());
 $context = \context_course::instance(SITEID);
 
+$others = require dirname(__DIR__) . '/others.php';
 $events = [
     'archive_job_failed' => [
         'bridge' => '\local_archiving\event\archive_job_failed',
-        'data' => fn(int $i) => ['objectid' => $i + 1, 'context' => $context,
-            'other' => ['cause' => 'The storage was full', 'status' => 240]],
+        'data' => fn(int $i) => ['objectid' => $i + 1, 'context' => $context, 'other' => $others['archive_job_failed']],
     ],
     'task_created' => [
         'bridge' => '\archivingmod_quiz\event\task_created',
-        'data' => fn(int $i) => ['objectid' => $i + 1, 'context' => $context,
-            'other' => [
-                'jobid' => 12,
-                'activity' => ['cmid' => 9, 'modname' => 'quiz', 'instanceid' => 3],
-                'settings' => ['paper' => 'A4', 'attempts' => [1, 2, 3], 'feedback' => true, 'grades' => false,
-                    'pdf' => ['dpi' => 300, 'compress' => true], 'filename' => 'quiz-attempts', 'keepdays' => 30,
-                    'sections' => ['intro', 'questions', 'answers']],
-            ]],
+        'data' => fn(int $i) => ['objectid' => $i + 1, 'context' => $context, 'other' => $others['task_created']],
     ],
 ];
 
