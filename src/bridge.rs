@@ -928,9 +928,6 @@ const BASE_BODY: &str = r#"abstract class {class} extends \core\event\base {
         . '"extension=moodle_events" to php.ini for the web server and CLI, restart PHP) and see '
         . 'the Environment page (Site administration > Server > Environment).';
 
-    /** @var \moodle_events\event|null The validated native event create() is building from. */
-    private static $building = null;
-
     /**
      * Throws a clear error when the moodle_events extension is not loaded.
      *
@@ -943,37 +940,34 @@ const BASE_BODY: &str = r#"abstract class {class} extends \core\event\base {
     }
 
     /**
-     * Builds this event from a validated native event: the same data and record snapshot.
-     * The extension calls it when a native event is triggered inside Moodle.
+     * Builds this event from a validated native event: the same data, time and record snapshots.
      *
      * @param \moodle_events\event $native an event of this class
      * @return static
      * @throws \coding_exception for an event of another class
      */
     public static function create_from_native(\moodle_events\event $native): static {
-        $data = $native->get_data();
-        if ($data['eventname'] !== '\\' . static::class) {
-            throw new \coding_exception($data['eventname'] . ' cannot be built as \\' . static::class);
+        if ($native->eventname !== '\\' . static::class) {
+            throw new \coding_exception($native->eventname . ' cannot be built as \\' . static::class);
         }
-        $outer = self::$building;
-        self::$building = $native;
-        try {
-            $event = static::create([
-                'objectid' => $data['objectid'],
-                'contextid' => $data['contextid'],
-                'userid' => $data['userid'],
-                'relateduserid' => $data['relateduserid'],
-                'courseid' => $data['courseid'],
-                'anonymous' => $data['anonymous'],
-                'other' => $data['other'],
-            ]);
-        } finally {
-            self::$building = $outer;
-        }
-        $event->data['timecreated'] = $data['timecreated'];
-        $table = $data['objecttable'];
-        if ($table !== null && ($snapshot = $native->get_record_snapshot($table, $data['objectid'])) !== null) {
-            $event->add_record_snapshot($table, $snapshot);
+        return $native->moodle_event();
+    }
+
+    /**
+     * Moodle's create() with a native event's data, then its time and record snapshots. The extension calls it to
+     * hand a native event over (create_from_native(), a native trigger() inside Moodle) and tells validate_data()
+     * that it has validated this data; called otherwise, create() validates as always.
+     *
+     * @param array $data objectid, contextid, userid, relateduserid, courseid, anonymous and other
+     * @param int $timecreated when the native event was created
+     * @param array $snapshots copies of the native event's record snapshots, by id
+     * @return static
+     */
+    public static function create_from_native_data(array $data, int $timecreated, array $snapshots): static {
+        $event = static::create($data);
+        $event->data['timecreated'] = $timecreated;
+        foreach ($snapshots as $snapshot) {
+            $event->add_record_snapshot($event->data['objecttable'], $snapshot);
         }
         return $event;
     }
@@ -1000,15 +994,13 @@ const BASE_BODY: &str = r#"abstract class {class} extends \core\event\base {
 
     /**
      * Validates the event's data with the extension (create() calls it last): Moodle's own
-     * data, checked in place with the rules and messages of the extension.
+     * data, checked in place with the rules and messages of the extension (data that the
+     * extension hands over from a validated native event is not checked twice).
      *
      * @throws \coding_exception naming the field and the rule broken
      */
     protected function validate_data() {
         parent::validate_data();
-        if (self::$building === $this->data['eventname']) {
-            return; // Built from a native event the extension has validated.
-        }
         try {
             \moodle_events\event::validate_data($this->data, $this->context);
         } catch (\moodle_events\validation_exception $e) {

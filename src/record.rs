@@ -159,6 +159,11 @@ impl<V> Record<V> {
         self.snapshots.push((id, record));
     }
 
+    /// The snapshots added, by id (all of the objecttable).
+    pub fn snapshots(&self) -> impl Iterator<Item = (i64, &V)> {
+        self.snapshots.iter().map(|(i, v)| (*i, v))
+    }
+
     pub fn snapshot(&self, table: &str, id: i64) -> Option<&V> {
         if Some(table) != self.name.def.objecttable() {
             return None;

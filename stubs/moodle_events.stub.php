@@ -141,11 +141,22 @@ namespace moodle_events {
         public function get_description(): string {}
 
         /**
+         * Inside Moodle: this event as its bridge class, a real \core\event\base subclass
+         * (not triggered), made by Moodle's create() from this event's data (not validated
+         * a second time), with its timecreated and copies of its record snapshots. It is
+         * what the bridge class's create_from_native() returns.
+         *
+         * @throws \LogicException outside Moodle, or when the event's bridge class is not
+         *     installed.
+         */
+        public function moodle_event(): \core\event\base {}
+
+        /**
          * Hands the event to the active sink, else to the observers. Inside Moodle
          * (MOODLE_INTERNAL defined, and this event's bridge class autoloads), the event is
-         * handed to Moodle instead: its bridge class's create_from_native() makes the real
-         * Moodle event with the same data, whose trigger() goes to Moodle's sink or to
-         * Moodle's observers and log stores.
+         * handed to Moodle instead: moodle_event() makes the real Moodle event with the
+         * same data, whose trigger() goes to Moodle's sink or to Moodle's observers and
+         * log stores.
          *
          * @throws validation_exception when triggered twice ("Can not trigger event twice").
          */

@@ -121,8 +121,25 @@ pub fn settle(result: PhpResult<Zval>) -> PhpResult<PhpResult<Zval>> {
 /// Calls the method `name` of `obj` with `args`, like [`call_callable`]. Err when it has
 /// no such method.
 pub fn call_method(obj: &ext_php_rs::types::ZendObject, name: &str, args: &[&Zval]) -> PhpResult<Zval> {
-    let ce = obj.get_class_entry();
-    // SAFETY: the class's own function table, valid while the object lives.
+    call_known(obj.get_class_entry(), Some(obj), name, args)
+}
+
+/// Calls the static method `name` of `class` with `args` (the class as `static::`), like
+/// [`call_callable`], without parsing a callable. Err when it has no such method.
+pub fn call_static(class: &ext_php_rs::zend::ClassEntry, name: &str, args: &[&Zval]) -> PhpResult<Zval> {
+    call_known(class, None, name, args)
+}
+
+use ext_php_rs::flags::MethodFlags;
+
+fn call_known(
+    ce: &ext_php_rs::zend::ClassEntry,
+    obj: Option<&ext_php_rs::types::ZendObject>,
+    name: &str,
+    args: &[&Zval],
+) -> PhpResult<Zval> {
+    // SAFETY: the class's own function table, valid while the class is declared (the
+    // request, or the object's life).
     let func = unsafe {
         ext_php_rs::ffi::zend_hash_str_find_ptr_lc(&raw const ce.function_table, name.as_ptr().cast(), name.len())
             .cast::<ext_php_rs::ffi::zend_function>()
@@ -130,13 +147,25 @@ pub fn call_method(obj: &ext_php_rs::types::ZendObject, name: &str, args: &[&Zva
     if func.is_null() {
         return Err(format!("no method {name}()").into());
     }
+    // SAFETY: a function of the table just read; `common` is the part every kind shares.
+    let flags = unsafe { (*func).common.fn_flags };
+    let needed = if obj.is_some() {
+        MethodFlags::Public
+    } else {
+        MethodFlags::Public | MethodFlags::Static
+    };
+    if !MethodFlags::from_bits_truncate(flags).contains(needed) {
+        return Err(format!("{name}() is not public{}", if obj.is_some() { "" } else { " static" }).into());
+    }
     let mut params: Vec<Zval> = args.iter().map(|a| a.shallow_clone()).collect();
     let mut retval = Zval::new();
     let count = u32::try_from(params.len()).unwrap_or(0);
-    let (object, scope) = (std::ptr::from_ref(obj).cast_mut(), std::ptr::from_ref(ce).cast_mut());
+    let object = obj.map_or(std::ptr::null_mut(), |o| std::ptr::from_ref(o).cast_mut());
+    let scope = std::ptr::from_ref(ce).cast_mut();
     let (r, p) = (&raw mut retval, params.as_mut_ptr());
     protect(|| {
-        // SAFETY: a method of the object's own class, the object alive for the call.
+        // SAFETY: a method of the class itself, called on a live object of it or
+        // statically with the class as its scope; the argument zvals live in this frame.
         unsafe { ext_php_rs::ffi::zend_call_known_function(func, object, scope, r, count, p, std::ptr::null_mut()) };
         true
     })?;

@@ -80,6 +80,40 @@ impl Event {
     pub(crate) fn eventname(&self) -> &str {
         &self.rec.name.eventname
     }
+
+    /// The keys of Moodle's create() data that a native event hands over.
+    const CREATE_KEYS: [&'static str; 7] = [
+        "objectid",
+        "contextid",
+        "userid",
+        "relateduserid",
+        "courseid",
+        "anonymous",
+        "other",
+    ];
+
+    /// Inside Moodle, the event as its bridge class (a `\core\event\base`), built by
+    /// Moodle's create() from this event's data without validating it again, with its
+    /// time and copies of its record snapshots. None when there is no bridge class
+    /// (outside Moodle, or the class is not installed).
+    pub(crate) fn build_moodle_event(&self) -> PhpResult<Option<Zval>> {
+        let Some(class) = super::moodle::bridge_class(&self.rec.name.eventname)? else {
+            return Ok(None);
+        };
+        let data = zv::keyed_array(&Self::CREATE_KEYS, |i| {
+            self.field_zval(Self::CREATE_KEYS[i]).unwrap_or_default()
+        })
+        .into_zval(false)?;
+        let mut snapshots = ZendHashTable::new();
+        for (id, stored) in self.rec.snapshots() {
+            if let Some(record) = stored.object() {
+                snapshots.insert_at_index(id, snapshot_copy(&self.rec.name, record)?)?;
+            }
+        }
+        let snapshots = snapshots.into_zval(false)?;
+        let built = super::moodle::build(class, &self.rec.name.eventname, &data, self.rec.timecreated, &snapshots)?;
+        Ok(Some(built))
+    }
 }
 
 /// `GC_NOT_COLLECTABLE` (zend_types.h): the cycle collector never buffers the object as a
@@ -132,6 +166,18 @@ fn build(
     })
 }
 
+/// SPL's `LogicException` for moodle_event() where there is no bridge class.
+fn no_bridge(eventname: &str) -> PhpException {
+    let msg = format!(
+        "{eventname}: moodle_event(): no Moodle event class {eventname} (only inside Moodle, with the \
+         plugin's generated event classes installed)"
+    );
+    match zv::loaded_class("LogicException") {
+        Some(ce) => PhpException::new(msg, 0, ce),
+        None => PhpException::from_message(msg),
+    }
+}
+
 /// [`Event::validate_data`].
 fn check_moodle_data(data: &ZendHashTable, context: &Zval) -> PhpResult<()> {
     let field = |key: &str| zv::named(data, key);
@@ -163,24 +209,51 @@ fn check_moodle_data(data: &ZendHashTable, context: &Zval) -> PhpResult<()> {
 }
 
 thread_local! {
-    /// The course of each context object asked in this request, by object handle; the
-    /// object is held, so its handle names no other object meanwhile.
-    static COURSES: std::cell::RefCell<std::collections::HashMap<u32, (Zval, Option<i64>)>> =
+    /// What each context object asked in this request told, by object handle; the object
+    /// is held, so its handle names no other object meanwhile.
+    static CONTEXTS: std::cell::RefCell<std::collections::HashMap<u32, KnownContext>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-/// Context objects whose course is remembered at most, per request.
-const COURSES_KEPT: usize = 256;
+/// A context object's answers: its course (`get_course_context(false)`) and, once read and
+/// found valid, its id, level and instance. Moodle never changes these on a context
+/// object (its cache hands out the same object for a context until it is reset; a new
+/// object is asked again).
+struct KnownContext {
+    _held: Zval,
+    courseid: Option<i64>,
+    header: Option<(i64, Option<i64>, Option<i64>)>,
+}
+
+/// Context objects remembered at most, per request.
+const CONTEXTS_KEPT: usize = 256;
+
+fn known_context<R>(handle: u32, f: impl FnOnce(&KnownContext) -> R) -> Option<R> {
+    CONTEXTS.with_borrow(|c| c.get(&handle).map(f))
+}
+
+fn remember_context(handle: u32, known: KnownContext) {
+    // Objects let go of are released outside the borrow (a destructor may run PHP code).
+    let evicted = CONTEXTS.with_borrow_mut(|c| {
+        let evicted = if c.len() >= CONTEXTS_KEPT && !c.contains_key(&handle) {
+            std::mem::take(c)
+        } else {
+            Default::default()
+        };
+        c.insert(handle, known);
+        evicted
+    });
+    drop(evicted);
+}
 
 /// The course a context belongs to (its `get_course_context(false)`), asked once per
-/// context object and request (Moodle's context cache hands out the same object for the
-/// same context until it is reset, and a new object is asked again).
+/// context object and request.
 fn course_of(ev: &EventName, context: &Zval) -> PhpResult<Option<i64>> {
     let Some(obj) = deref(context).and_then(Zval::object) else {
         return Ok(None);
     };
     let handle = obj.handle;
-    if let Some(known) = COURSES.with_borrow(|c| c.get(&handle).map(|(_, course)| *course)) {
+    if let Some(known) = known_context(handle, |k| k.courseid) {
         return Ok(known);
     }
     let mut courseid = None;
@@ -194,17 +267,14 @@ fn course_of(ev: &EventName, context: &Zval) -> PhpResult<Option<i64>> {
         }
     }
     let held = deref(context).map(Zval::shallow_clone).unwrap_or_default();
-    // Objects let go of are released outside the borrow (a destructor may run PHP code).
-    let evicted = COURSES.with_borrow_mut(|c| {
-        let evicted = if c.len() >= COURSES_KEPT {
-            std::mem::take(c)
-        } else {
-            Default::default()
-        };
-        c.insert(handle, (held, courseid));
-        evicted
-    });
-    drop(evicted);
+    remember_context(
+        handle,
+        KnownContext {
+            _held: held,
+            courseid,
+            header: None,
+        },
+    );
     Ok(courseid)
 }
 
@@ -263,11 +333,22 @@ fn context_of(ev: &EventName, input: &CreateInput<'_, Zval>) -> PhpResult<Option
 }
 
 /// id, contextlevel, instanceid (and the course, when the object can tell) of a Moodle
-/// context object.
+/// context object: read once per object and request.
 fn context_from_object(ev: &EventName, context: &Zval) -> PhpResult<ContextInfo> {
     let Some(obj) = deref(context).and_then(Zval::object) else {
         return Err(fail(&ev.eventname, "context.id", Rule::Required));
     };
+    let handle = obj.handle;
+    if let Some(Some((id, level, instanceid, courseid))) =
+        known_context(handle, |k| k.header.map(|(id, l, i)| (id, l, i, k.courseid)))
+    {
+        return Ok(ContextInfo {
+            id,
+            level,
+            instanceid,
+            courseid,
+        });
+    }
     let int = |name: &str, field: &str| -> PhpResult<Option<i64>> {
         let v = read_prop(obj, name)?;
         validate::int_field(ev, field, v.as_ref()).map_err(throw)
@@ -275,11 +356,18 @@ fn context_from_object(ev: &EventName, context: &Zval) -> PhpResult<ContextInfo>
     let id = int("id", "context.id")?.ok_or_else(|| fail(&ev.eventname, "context.id", Rule::Required))?;
     let level = int("contextlevel", "context.contextlevel")?;
     let instanceid = int("instanceid", "context.instanceid")?;
+    let courseid = course_of(ev, context)?;
+    // course_of() has just remembered the object.
+    CONTEXTS.with_borrow_mut(|c| {
+        if let Some(k) = c.get_mut(&handle) {
+            k.header = Some((id, level, instanceid));
+        }
+    });
     Ok(ContextInfo {
         id,
         level,
         instanceid,
-        courseid: course_of(ev, context)?,
+        courseid,
     })
 }
 
@@ -309,7 +397,7 @@ fn context_class() -> Option<&'static str> {
 /// Forgets what [`context_class`] found: the next request declares its own classes.
 pub fn request_boundary() {
     CONTEXT_CLASS.set(Err(u32::MAX));
-    drop(COURSES.take());
+    drop(CONTEXTS.take());
 }
 
 /// Inside Moodle (its context class already loaded), a contextid is looked up like
@@ -546,6 +634,12 @@ impl Event {
     /// contextlevel, contextinstanceid); `$context` is asked for its course once per
     /// context and request, to check courseid against it.
     pub fn validate_data(data: &ZendHashTable, context: &mut ZendObject) -> PhpResult<()> {
+        if zv::named(data, "eventname")
+            .and_then(Zval::str)
+            .is_some_and(super::moodle::handed_over)
+        {
+            return Ok(());
+        }
         let mut held = Zval::new();
         held.set_object(context);
         super::engine::boundary(check_moodle_data(data, &held))
@@ -634,6 +728,17 @@ impl Event {
 
     pub fn get_description(&self) -> String {
         self.rec.description()
+    }
+
+    /// Inside Moodle: this event as its bridge class, a real `\core\event\base` (not
+    /// triggered), made by Moodle's create() from this event's data, time and record
+    /// snapshots, without validating again.
+    pub fn moodle_event(&self) -> PhpResult<zv::MoodleEventObject> {
+        let built = self.build_moodle_event();
+        match super::engine::boundary(built)? {
+            Some(event) => Ok(zv::MoodleEventObject(event)),
+            None => Err(no_bridge(self.eventname())),
+        }
     }
 
     pub fn trigger(self_: &mut ZendClassObject<Event>) -> PhpResult<()> {

@@ -8,6 +8,7 @@ use super::engine;
 use super::zv;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::Zval;
+use ext_php_rs::zend::ClassEntry;
 
 unsafe extern "C" {
     fn zend_get_constant_str(name: *const std::ffi::c_char, len: usize) -> *mut Zval;
@@ -26,18 +27,20 @@ fn inside_moodle() -> bool {
 }
 
 thread_local! {
-    /// The `Class::create_from_native` callables of the bridge classes found in this
-    /// request, by event name (a declared class stays declared until the request ends).
-    static BRIDGES: std::cell::RefCell<std::collections::HashMap<Box<str>, Zval>> =
+    /// The bridge classes found in this request, by event name (a declared class stays
+    /// declared until the request ends).
+    static BRIDGES: std::cell::RefCell<std::collections::HashMap<Box<str>, &'static ClassEntry>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
+    /// The event whose data is being handed to Moodle's create(), validated already: its
+    /// bridge's validate_data() checks nothing, once.
+    static HANDING_OVER: std::cell::RefCell<Option<std::rc::Rc<str>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The `create_from_native` callable of a catalogue event's bridge class, inside Moodle:
-/// the class of that name, autoloaded (which loads `\core\event\base` too), when it is a
-/// `\core\event\base`. Looked up once per request; a class not found is looked for again
-/// next time.
-pub fn bridge_factory(eventname: &str) -> PhpResult<Option<Zval>> {
-    if let Some(cached) = BRIDGES.with_borrow(|b| b.get(eventname).map(Zval::shallow_clone)) {
+/// A catalogue event's bridge class, inside Moodle: the class of that name, autoloaded
+/// (which loads `\core\event\base` too), when it is a `\core\event\base`. Looked up
+/// once per request; a class not found is looked for again next time.
+pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
+    if let Some(cached) = BRIDGES.with_borrow(|b| b.get(eventname).copied()) {
         return Ok(Some(cached));
     }
     if !inside_moodle() {
@@ -51,15 +54,38 @@ pub fn bridge_factory(eventname: &str) -> PhpResult<Option<Zval>> {
     let Some(class) = found.filter(|ce| ce.instance_of(base) && !std::ptr::eq(*ce, base)) else {
         return Ok(None);
     };
-    let factory = zv::string(&format!("{}::create_from_native", class.name().unwrap_or_default()));
-    BRIDGES.with_borrow_mut(|b| b.insert(eventname.into(), factory.shallow_clone()));
-    Ok(Some(factory))
+    BRIDGES.with_borrow_mut(|b| b.insert(eventname.into(), class));
+    Ok(Some(class))
 }
 
-/// Builds the bridge event from a native one (`create_from_native()`, which runs Moodle's
-/// create()) and triggers it the Moodle way: into Moodle's sink, or to its observers.
-pub fn build(factory: &Zval, native: &Zval) -> PhpResult<Zval> {
-    engine::settle(engine::call_callable(factory, &[native]))?
+/// Builds the Moodle event of a validated native one with its bridge class's
+/// `create_from_native_data()`: Moodle's create() with the native event's `data` (the
+/// keys create() takes), told that the extension has validated it, then the native
+/// event's time and record snapshots.
+pub fn build(
+    class: &ClassEntry,
+    eventname: &std::rc::Rc<str>,
+    data: &Zval,
+    timecreated: i64,
+    snapshots: &Zval,
+) -> PhpResult<Zval> {
+    let previous = HANDING_OVER.replace(Some(std::rc::Rc::clone(eventname)));
+    let built = engine::call_static(
+        class,
+        "create_from_native_data",
+        &[data, &zv::long(timecreated), snapshots],
+    );
+    HANDING_OVER.set(previous);
+    engine::settle(built)?
+}
+
+/// Whether Moodle's data of this event is the data being handed over (validated already);
+/// answers yes once.
+pub fn handed_over(eventname: &str) -> bool {
+    HANDING_OVER.with_borrow_mut(|h| {
+        h.take_if(|n| n.trim_start_matches('\\') == eventname.trim_start_matches('\\'))
+            .is_some()
+    })
 }
 
 pub fn trigger(event: &Zval) -> PhpResult<()> {

@@ -243,14 +243,12 @@ fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
 /// once to a sink or a queue, after its observers ran otherwise).
 ///
 /// Inside Moodle (no sink of ours capturing), the event is handed to its bridge class:
-/// Moodle's create() builds the real Moodle event from it and Moodle's trigger() takes it
-/// to Moodle's sink or observers (and the log stores).
+/// Moodle's create() builds the real Moodle event from its data (validated once, here)
+/// and Moodle's trigger() takes it to Moodle's sink or observers (and the log stores).
 pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
     if !event.rec.is_triggered() && !with(|d| d.is_redirecting()) {
-        let name = Rc::clone(&event.rec.name.eventname);
-        if let Some(factory) = moodle::bridge_factory(&name)? {
+        if let Some(bridged) = event.build_moodle_event()? {
             let mut handle = event.into_zval(false)?;
-            let bridged = moodle::build(&factory, &handle)?;
             set_state(&mut handle, |rec| rec.mark_triggered().map_err(throw))?;
             let triggered = moodle::trigger(&bridged);
             set_state(&mut handle, |rec| {

@@ -288,6 +288,10 @@ typed_return!(
     AnyObject = DataType::ANY_OBJECT
 );
 typed_return!(
+    /// A Moodle event (`\core\event\base`).
+    MoodleEventObject = DataType::object("core\\event\\base")
+);
+typed_return!(
     /// An `\Iterator`.
     IteratorObject = DataType::object("Iterator")
 );
@@ -313,18 +317,21 @@ impl ArrayArg<'_> {
     pub const EMPTY: Self = ArrayArg(None);
 }
 
+/// The shared keys of one static list of names.
+type SharedKeys = (usize, Vec<ext_php_rs::boxed::ZBox<ZendStr>>);
+
 thread_local! {
-    /// The keys of an event's data array (the 17 fields), made once per request: each
-    /// array shares them (refcounted, hash computed once) instead of copying 17 names.
-    /// Remembered with the address of the list they were made from.
-    static DATA_KEYS: std::cell::RefCell<(usize, Vec<ext_php_rs::boxed::ZBox<ZendStr>>)> =
-        const { std::cell::RefCell::new((0, Vec::new())) };
+    /// The keys of the arrays made by [`keyed_array`] (an event's 17 data fields, the
+    /// data handed to Moodle's create()), made once per request: each array shares them
+    /// (refcounted, hash computed once) instead of copying the names. Each set remembered
+    /// with the address of the list it was made from.
+    static SHARED_KEYS: std::cell::RefCell<Vec<SharedKeys>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Forgets the request's shared keys (at request start and end; arrays that still hold
 /// them keep their own reference).
 pub fn drop_shared_keys() {
-    drop(DATA_KEYS.take());
+    drop(SHARED_KEYS.take());
 }
 
 /// A new array of `names` (a static list) and their values, the keys made once per request
@@ -335,12 +342,18 @@ pub fn keyed_array(
 ) -> ext_php_rs::boxed::ZBox<ZendHashTable> {
     let mut ht = ZendHashTable::with_capacity(u32::try_from(names.len()).unwrap_or(u32::MAX));
     let list = names.as_ptr() as usize;
-    DATA_KEYS.with_borrow_mut(|(made_from, keys)| {
-        if *made_from != list || keys.len() != names.len() {
-            *keys = names.iter().map(|n| ZendStr::new(n, false)).collect();
-            *made_from = list;
-        }
-        for (i, key) in keys.iter_mut().enumerate() {
+    SHARED_KEYS.with_borrow_mut(|sets| {
+        let at = match sets
+            .iter()
+            .position(|(from, keys)| *from == list && keys.len() == names.len())
+        {
+            Some(at) => at,
+            None => {
+                sets.push((list, names.iter().map(|n| ZendStr::new(n, false)).collect()));
+                sets.len() - 1
+            }
+        };
+        for (i, key) in sets[at].1.iter_mut().enumerate() {
             let mut v = value(i);
             // SAFETY: `ht` is a live array we own and `key` a live string of this request;
             // zend_hash_update takes a reference to a non-interned key and moves the zval's

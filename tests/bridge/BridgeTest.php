@@ -166,6 +166,30 @@ final class BridgeTest extends TestCase {
         \local_archiving\event\archive_job_deleted::create_from_native($native);
     }
 
+    public function test_moodle_event_hands_the_data_over_validated_once(): void {
+        $class = '\local_archiving\event\archive_job_failed';
+        $native = event::create_from_job($class, fixtures::job_for('archive_job_failed'), fixtures::caller_other('archive_job_failed'));
+        $event = $native->moodle_event();
+        $this->assertInstanceOf(ltrim($class, '\\'), $event);
+        $this->assertSame($native->get_data(), $event->get_data(), 'the same data, timecreated included');
+        $this->assertEquals($native->get_record_snapshot('local_archiving_job', $native->objectid),
+            $event->get_record_snapshot('local_archiving_job', $native->objectid));
+        $this->assertFalse($native->is_triggered());
+        $this->assertEquals($event, $class::create_from_native($native), 'create_from_native() is moodle_event()');
+
+        // Not validating the data handed over is used up by it: the next create() of the
+        // same class validates, and so does create_from_native_data() called from PHP.
+        $bad = ['objectid' => 1, 'contextid' => 34, 'other' => ['cause' => '']];
+        foreach ([fn() => $class::create($bad), fn() => $class::create_from_native_data($bad, 1, [])] as $i => $create) {
+            try {
+                $create();
+                $this->fail("call $i: an empty cause is refused");
+            } catch (\coding_exception $e) {
+                $this->assertStringContainsString($class . ': other.cause:', $e->getMessage(), "call $i");
+            }
+        }
+    }
+
     public function test_without_the_extension_the_error_says_how_to_install_it(): void {
         // Through a factory, and through Moodle's create() (validate_data()).
         foreach ([

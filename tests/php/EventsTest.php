@@ -123,6 +123,15 @@ final class EventsTest extends TestCase {
         $this->assertFalse($event->is_dispatched());
     }
 
+    public function test_moodle_event_outside_moodle_says_where_it_works(): void {
+        $native = event::create_from_job('\local_archiving\event\archive_job_failed', fixtures::job_for('archive_job_failed'),
+            fixtures::caller_other('archive_job_failed'));
+        $this->expectException(\LogicException::class);
+        $this->expectExceptionMessage('\local_archiving\event\archive_job_failed: moodle_event(): no Moodle event class '
+            . '\local_archiving\event\archive_job_failed (only inside Moodle, with the plugin\'s generated event classes installed)');
+        $native->moodle_event();
+    }
+
     public function test_var_dump_shows_the_data(): void {
         $event = event::create('\local_archiving\event\archive_job_failed',
             ['objectid' => 12, 'contextid' => 1, 'other' => ['cause' => 'disk full']]);
