@@ -54,6 +54,29 @@ pub struct Event {
     data: std::cell::OnceCell<Zval>,
 }
 
+/// The keys of Moodle's create() data that a native event hands over: with the context
+/// object, or with its id.
+static CREATE_KEYS: [[&str; 7]; 2] = [
+    [
+        "objectid",
+        "context",
+        "userid",
+        "relateduserid",
+        "courseid",
+        "anonymous",
+        "other",
+    ],
+    [
+        "objectid",
+        "contextid",
+        "userid",
+        "relateduserid",
+        "courseid",
+        "anonymous",
+        "other",
+    ],
+];
+
 impl Event {
     fn field_zval(&self, name: &str) -> Option<Zval> {
         Some(match self.rec.field(name)? {
@@ -65,7 +88,7 @@ impl Event {
     }
 
     fn data(&self) -> ZBox<ZendHashTable> {
-        zv::keyed_array(&FIELDS, |i| self.field_zval(FIELDS[i]).unwrap_or_default())
+        zv::keyed_array(&FIELDS, |i| Some(self.field_zval(FIELDS[i]).unwrap_or_default()))
     }
 
     /// The shared data array.
@@ -81,16 +104,23 @@ impl Event {
         &self.rec.name.eventname
     }
 
-    /// The keys of Moodle's create() data that a native event hands over.
-    const CREATE_KEYS: [&'static str; 7] = [
-        "objectid",
-        "contextid",
-        "userid",
-        "relateduserid",
-        "courseid",
-        "anonymous",
-        "other",
-    ];
+    /// Moodle's create() data for this event: the context object itself when this request
+    /// has read it (create() would look it up), else its id; the keys whose value is
+    /// create()'s own default left out (a null relateduserid outside a user context, not
+    /// anonymous, no other), as each key given is one more for create() to check.
+    fn create_data(&self) -> PhpResult<Zval> {
+        let h = &self.rec.header;
+        let context = context_object(h.context.id);
+        let keys: &'static [&'static str] = &CREATE_KEYS[usize::from(context.is_none())];
+        let data = zv::keyed_array(keys, |i| match keys[i] {
+            "context" => context.as_ref().map(Zval::shallow_clone),
+            "relateduserid" if h.relateduserid.is_none() && h.context.level != Some(validate::CONTEXT_USER) => None,
+            "anonymous" if !h.anonymous => None,
+            "other" if self.rec.other.is_none() => None,
+            key => self.field_zval(key),
+        });
+        Ok(data.into_zval(false)?)
+    }
 
     /// Inside Moodle, the event as its bridge class (a `\core\event\base`), built by
     /// Moodle's create() from this event's data without validating it again, with its
@@ -100,10 +130,7 @@ impl Event {
         let Some(class) = super::moodle::bridge_class(&self.rec.name.eventname)? else {
             return Ok(None);
         };
-        let data = zv::keyed_array(&Self::CREATE_KEYS, |i| {
-            self.field_zval(Self::CREATE_KEYS[i]).unwrap_or_default()
-        })
-        .into_zval(false)?;
+        let data = self.create_data()?;
         let mut snapshots = ZendHashTable::new();
         for (id, stored) in self.rec.snapshots() {
             if let Some(record) = stored.object() {
@@ -220,9 +247,18 @@ thread_local! {
 /// object (its cache hands out the same object for a context until it is reset; a new
 /// object is asked again).
 struct KnownContext {
-    _held: Zval,
+    held: Zval,
     courseid: Option<i64>,
     header: Option<(i64, Option<i64>, Option<i64>)>,
+}
+
+/// The context object of that id read in this request, if any.
+fn context_object(id: i64) -> Option<Zval> {
+    CONTEXTS.with_borrow(|c| {
+        c.values()
+            .find(|k| k.header.is_some_and(|(known, _, _)| known == id))
+            .map(|k| k.held.shallow_clone())
+    })
 }
 
 /// Context objects remembered at most, per request.
@@ -270,7 +306,7 @@ fn course_of(ev: &EventName, context: &Zval) -> PhpResult<Option<i64>> {
     remember_context(
         handle,
         KnownContext {
-            _held: held,
+            held,
             courseid,
             header: None,
         },

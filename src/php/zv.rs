@@ -334,11 +334,29 @@ pub fn drop_shared_keys() {
     drop(SHARED_KEYS.take());
 }
 
-/// A new array of `names` (a static list) and their values, the keys made once per request
-/// and shared.
+/// The set of shared keys for `names` (a list whose address was not seen yet): one with the
+/// same names, else a new one. At most a few lists are in use; more are forgotten.
+fn shared_set(sets: &mut Vec<SharedKeys>, names: &'static [&'static str]) -> usize {
+    let list = names.as_ptr() as usize;
+    let same = |keys: &[ext_php_rs::boxed::ZBox<ZendStr>]| {
+        keys.len() == names.len() && keys.iter().zip(names).all(|(k, n)| k.as_bytes() == n.as_bytes())
+    };
+    if let Some(at) = sets.iter().position(|(_, keys)| same(keys)) {
+        sets[at].0 = list;
+        return at;
+    }
+    if sets.len() >= 8 {
+        sets.clear();
+    }
+    sets.push((list, names.iter().map(|n| ZendStr::new(n, false)).collect()));
+    sets.len() - 1
+}
+
+/// A new array of `names` (a static list) and their values (a name whose value is None is
+/// left out), the keys made once per request and shared.
 pub fn keyed_array(
     names: &'static [&'static str],
-    mut value: impl FnMut(usize) -> Zval,
+    mut value: impl FnMut(usize) -> Option<Zval>,
 ) -> ext_php_rs::boxed::ZBox<ZendHashTable> {
     let mut ht = ZendHashTable::with_capacity(u32::try_from(names.len()).unwrap_or(u32::MAX));
     let list = names.as_ptr() as usize;
@@ -348,13 +366,10 @@ pub fn keyed_array(
             .position(|(from, keys)| *from == list && keys.len() == names.len())
         {
             Some(at) => at,
-            None => {
-                sets.push((list, names.iter().map(|n| ZendStr::new(n, false)).collect()));
-                sets.len() - 1
-            }
+            None => shared_set(sets, names),
         };
         for (i, key) in sets[at].1.iter_mut().enumerate() {
-            let mut v = value(i);
+            let Some(mut v) = value(i) else { continue };
             // SAFETY: `ht` is a live array we own and `key` a live string of this request;
             // zend_hash_update takes a reference to a non-interned key and moves the zval's
             // value in, so the Rust zval is forgotten, not dropped.
