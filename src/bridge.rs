@@ -913,7 +913,9 @@ pub fn base_class() -> File {
             "/**\n * Base of the archiving system's events: validated by the moodle_events extension.\n *\n * Each event class is generated from the catalogue; creating one runs the extension's\n * validation, and its create_from_ factories build it from a validated native event.\n *\n{} */\n",
             package_tags(component)
         ),
-        BASE_BODY.replace("{class}", class),
+        BASE_BODY
+            .replace("{class}", class)
+            .replace("{catalogue_version}", catalogue::version()),
     );
     File {
         path: format!("{dir}/classes/event/{class}.php"),
@@ -928,15 +930,52 @@ const BASE_BODY: &str = r#"abstract class {class} extends \core\event\base {
         . '"extension=moodle_events" to php.ini for the web server and CLI, restart PHP) and see '
         . 'the Environment page (Site administration > Server > Environment).';
 
+    /** @var string The event catalogue these classes were generated from: the extension's must be this one or newer. */
+    public const CATALOGUE_VERSION = '{catalogue_version}';
+
+    /** @var bool Whether the loaded extension was found recent enough in this request. */
+    private static $extensionchecked = false;
+
     /**
-     * Throws a clear error when the moodle_events extension is not loaded.
+     * Throws a clear error when the moodle_events extension is not loaded, or when its event catalogue is older than
+     * the one these classes were generated from (or of another major version).
      *
      * @throws \RuntimeException
      */
     public static function require_extension(): void {
+        if (self::$extensionchecked) {
+            return;
+        }
         if (!extension_loaded('moodle_events')) {
             throw new \RuntimeException(self::EXTENSION_MISSING);
         }
+        $loaded = \moodle_events\CATALOGUE_VERSION;
+        if (version_compare($loaded, self::CATALOGUE_VERSION, '<') || (int)$loaded !== (int)self::CATALOGUE_VERSION) {
+            throw new \RuntimeException('moodle_events extension ' . \moodle_events\VERSION . ' has event catalogue '
+                . $loaded . ', but these event classes need catalogue ' . self::CATALOGUE_VERSION . ' or a newer '
+                . (int)self::CATALOGUE_VERSION . '.x: install the moodle_events extension that goes with this plugin '
+                . 'version on this server (or regenerate the classes for the installed one) and restart PHP.');
+        }
+        self::$extensionchecked = true;
+    }
+
+    /**
+     * Environment check for the plugin's environment.xml (a CUSTOM_CHECK with this method as its function): the
+     * moodle_events extension is loaded and its event catalogue fits these classes.
+     *
+     * @param \environment_results $result the check's result, filled in here
+     * @return \environment_results
+     */
+    public static function check_environment(\environment_results $result): \environment_results {
+        try {
+            self::require_extension();
+            $result->setStatus(true);
+            $result->setInfo('moodle_events ' . \moodle_events\VERSION . ', event catalogue ' . \moodle_events\CATALOGUE_VERSION);
+        } catch (\RuntimeException $e) {
+            $result->setStatus(false);
+            $result->setInfo($e->getMessage());
+        }
+        return $result;
     }
 
     /**
@@ -1001,6 +1040,9 @@ const BASE_BODY: &str = r#"abstract class {class} extends \core\event\base {
      */
     protected function validate_data() {
         parent::validate_data();
+        if (!self::$extensionchecked) {
+            self::require_extension();
+        }
         try {
             \moodle_events\event::validate_data($this->data, $this->context);
         } catch (\moodle_events\validation_exception $e) {

@@ -511,6 +511,12 @@ pub fn known_components() -> Vec<String> {
     out
 }
 
+/// The catalogue's own semantic version (`version` in catalogue/events.json): its minor
+/// grows when events or keys are added, its major when one is removed or narrowed.
+pub fn version() -> &'static str {
+    VERSION
+}
+
 /// Every definition, in catalogue order.
 pub fn definitions() -> &'static [&'static EventDef] {
     EVENTS

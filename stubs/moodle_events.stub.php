@@ -4,6 +4,17 @@
 
 namespace moodle_events {
 
+    /** The extension's version (also phpversion('moodle_events')), e.g. '0.1.0'. */
+    const VERSION = '0.1.0';
+
+    /**
+     * The version of the event catalogue built into the extension, e.g. '1.0.0'
+     * (catalogue::version()): its minor grows when events or keys are added, its major
+     * when one is removed or narrowed. The generated Moodle classes require at least the
+     * version they were generated from.
+     */
+    const CATALOGUE_VERSION = '1.0.0';
+
     /**
      * A validated event of the Moodle archiving system, with Moodle's 17 data fields.
      *
@@ -252,6 +263,11 @@ namespace moodle_events {
      * The event catalogue (declared once in catalogue/events.json).
      */
     final class catalogue {
+        /**
+         * The catalogue's own semantic version, e.g. '1.0.0' (as CATALOGUE_VERSION).
+         */
+        public static function version(): string {}
+
         /**
          * The 23 event class name patterns, e.g. '\archivingmod_<name>\event\task_created'.
          *

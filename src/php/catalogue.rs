@@ -115,6 +115,11 @@ fn definition_array(d: &EventDef) -> ZBox<ZendHashTable> {
 #[php_impl]
 #[php(change_method_case = "snake_case")]
 impl Catalogue {
+    /// The catalogue's own semantic version, e.g. `1.0.0`.
+    pub fn version() -> &'static str {
+        catalogue::version()
+    }
+
     /// The 23 event class name patterns, e.g. `\archivingmod_<name>\event\task_created`.
     pub fn names() -> Vec<String> {
         catalogue::definitions().iter().map(|d| d.class_pattern()).collect()

@@ -151,6 +151,7 @@ extern "C" fn info(module: *mut ModuleEntry) {
         info_table_start!();
         info_table_row!("moodle_events support", "enabled");
         info_table_row!("version", env!("CARGO_PKG_VERSION"));
+        info_table_row!("catalogue version", crate::catalogue::version());
         info_table_row!("catalogue events", crate::catalogue::definitions().len().to_string());
         info_table_end!();
         // SAFETY: the engine's entry for this module, passed to this info function.
@@ -165,6 +166,8 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<event::Event>()
         .class::<sink::Sink>()
         .class::<catalogue::Catalogue>()
+        .constant(("moodle_events\\VERSION", env!("CARGO_PKG_VERSION"), &[]))
+        .constant(("moodle_events\\CATALOGUE_VERSION", crate::catalogue::version(), &[]))
         .function(wrap_function!(redirect_events))
         .function(wrap_function!(is_redirecting))
         .function(wrap_function!(observe))

@@ -190,6 +190,28 @@ final class BridgeTest extends TestCase {
         }
     }
 
+    public function test_classes_from_a_newer_catalogue_say_the_extension_is_too_old(): void {
+        $this->assertSame(catalogue::version(), \local_archiving\event\archiving_event_base::CATALOGUE_VERSION);
+        [$major, $minor] = array_map('intval', explode('.', catalogue::version()));
+        $base = file_get_contents(dirname(__DIR__, 2) . '/php/local/archiving/classes/event/archiving_event_base.php');
+        foreach (['newer minor' => "$major." . ($minor + 1) . '.0', 'newer major' => ($major + 1) . '.0.0',
+                'older major' => ($major - 1) . '.9.0'] as $case => $needed) {
+            $ns = 'local_gen' . str_replace(' ', '', $case);
+            $code = str_replace(["namespace local_archiving\\event;", "CATALOGUE_VERSION = '" . catalogue::version() . "'"],
+                ["namespace $ns\\event;", "CATALOGUE_VERSION = '$needed'"], substr($base, strlen('<?php')));
+            eval($code);
+            try {
+                ("$ns\\event\\archiving_event_base")::require_extension();
+                $this->fail("$case: refused");
+            } catch (\RuntimeException $e) {
+                $this->assertSame('moodle_events extension ' . \moodle_events\VERSION . ' has event catalogue '
+                    . catalogue::version() . ", but these event classes need catalogue $needed or a newer "
+                    . (int)$needed . '.x: install the moodle_events extension that goes with this plugin version on this '
+                    . 'server (or regenerate the classes for the installed one) and restart PHP.', $e->getMessage(), $case);
+            }
+        }
+    }
+
     public function test_without_the_extension_the_error_says_how_to_install_it(): void {
         // Through a factory, and through Moodle's create() (validate_data()).
         foreach ([

@@ -123,6 +123,20 @@ final class EventsTest extends TestCase {
         $this->assertFalse($event->is_dispatched());
     }
 
+    public function test_versions_of_the_extension_and_its_catalogue(): void {
+        $json = json_decode(file_get_contents(dirname(__DIR__, 2) . '/catalogue/events.json'), true);
+        $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+$/', $json['version']);
+        $this->assertSame($json['version'], catalogue::version());
+        $this->assertSame($json['version'], \moodle_events\CATALOGUE_VERSION);
+        $this->assertSame(phpversion('moodle_events'), \moodle_events\VERSION);
+        $cargo = file_get_contents(dirname(__DIR__, 2) . '/Cargo.toml');
+        $this->assertMatchesRegularExpression('/^version = "' . preg_quote(\moodle_events\VERSION, '/') . '"$/m', $cargo);
+        $info = shell_exec(escapeshellarg(PHP_BINARY) . ' -n -d extension=' . escapeshellarg(dirname(__DIR__, 2) . '/target/release/libmoodle_events.so')
+            . ' --ri moodle_events 2>&1');
+        $this->assertStringContainsString("version => " . \moodle_events\VERSION . "\n", $info);
+        $this->assertStringContainsString("catalogue version => " . catalogue::version() . "\n", $info);
+    }
+
     public function test_moodle_event_outside_moodle_says_where_it_works(): void {
         $native = event::create_from_job('\local_archiving\event\archive_job_failed', fixtures::job_for('archive_job_failed'),
             fixtures::caller_other('archive_job_failed'));

@@ -45,6 +45,11 @@ function moodle_events_api_dump(): string {
             }
         }
     }
+    foreach (get_defined_constants() as $name => $value) {
+        if (str_starts_with($name, 'moodle_events\\')) {
+            $lines[] = "const $name: " . get_debug_type($value);
+        }
+    }
     sort($lines);
     return implode("\n", $lines) . "\n";
 }

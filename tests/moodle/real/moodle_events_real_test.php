@@ -386,6 +386,21 @@ final class moodle_events_real_test extends \advanced_testcase {
     }
 
     /**
+     * The environment check a plugin's environment.xml names (CUSTOM_CHECK), as Moodle's environment page calls it.
+     */
+    public function test_environment_check(): void {
+        global $CFG;
+        require_once($CFG->libdir . '/environmentlib.php');
+        $function = 'local_archiving\\event\\archiving_event_base::check_environment';
+        $this->assertTrue(is_callable($function), 'callable by name, as environment_custom_checks() calls it');
+        $result = call_user_func($function, new \environment_results('custom_check'));
+        $this->assertTrue($result->getStatus());
+        $this->assertSame('moodle_events ' . \moodle_events\VERSION . ', event catalogue ' . \moodle_events\CATALOGUE_VERSION,
+            $result->getInfo());
+        $this->assertSame(\moodle_events\catalogue::version(), \local_archiving\event\archiving_event_base::CATALOGUE_VERSION);
+    }
+
+    /**
      * A bad input is a coding_exception naming the field and the rule.
      */
     public function test_bad_input_names_the_field_and_the_rule(): void {
