@@ -246,12 +246,9 @@ pub fn check_callable_anywhere(callback: &Zval) -> PhpResult<()> {
         }),
         _ => false,
     };
-    let mut fcc = zend_fcall_info_cache {
-        function_handler: std::ptr::null_mut(),
-        calling_scope: std::ptr::null_mut(),
-        called_scope: std::ptr::null_mut(),
-        object: std::ptr::null_mut(),
-    };
+    // SAFETY: every field of zend_fcall_info_cache is a raw pointer (PHP 8.3 added
+    // `closure`), for which all-zero is null: an empty cache on every PHP version.
+    let mut fcc: zend_fcall_info_cache = unsafe { std::mem::zeroed() };
     // SAFETY: zend_is_callable_ex only reads the callable and fills `fcc`, which we release
     // (a no-op unless it made a trampoline for __call).
     let hidden = unsafe {
