@@ -1,14 +1,20 @@
 # moodle_events: the two commands of the README are `make demo` and `make test`.
-EXT      := $(CURDIR)/target/release/libmoodle_events.so
-PHP_EXT  := php -d extension=$(EXT)
+# TARGET: cargo's target folder (the PHP 8.4 build in the Debian 13 tree uses its own);
+# NO_DEPS=1 skips scripts/deps.sh (the Debian 13 tree comes with its packages).
+TARGET   ?= target
+ifneq ($(TARGET),target)
+export CARGO_TARGET_DIR := $(CURDIR)/$(TARGET)
+endif
+EXT      := $(CURDIR)/$(TARGET)/release/libmoodle_events.so
+PHP_EXT  := MOODLE_EVENTS_EXT=$(EXT) php -d extension=$(EXT)
 GEN      := cargo run -q --no-default-features --features gen --bin moodle-events-gen --
 export RUST_BACKTRACE := 0
 
 .PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-extension bench-smoke bench-moodle docs fuzz fuzz-core fuzz-php memcheck
-.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51
+.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84
 
 deps:
-	@sh scripts/deps.sh
+	@[ -n "$(NO_DEPS)" ] || sh scripts/deps.sh
 
 build: deps
 	cargo build --release
@@ -20,7 +26,7 @@ demo: build
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## PHPUnit against the built extension and of the Moodle bridge, a benchmark smoke run,
 ## bounded fuzzing and the valgrind memory check.
-test: deps lint moodle-cs test-core test-embed test-php test-bridge test-moodle bench-smoke fuzz memcheck
+test: deps lint moodle-cs test-core test-embed test-php test-bridge test-php84 test-moodle bench-smoke fuzz memcheck
 
 lint:
 	cargo fmt --check
@@ -43,9 +49,17 @@ test-php: build
 
 ## The Moodle bridge (php/) in the Moodle stand-in, with three subplugins generated on the spot.
 test-bridge: build
-	rm -rf target/bridge-extra
-	$(GEN) bridge target/bridge-extra archivingmod_forum archivingstore_s3 archivingevent_webhook >/dev/null
-	BRIDGE_EXTRA=$(CURDIR)/target/bridge-extra $(PHP_EXT) /usr/bin/phpunit -c tests/bridge/phpunit.xml
+	rm -rf $(TARGET)/bridge-extra
+	$(GEN) bridge $(TARGET)/bridge-extra archivingmod_forum archivingstore_s3 archivingevent_webhook >/dev/null
+	BRIDGE_EXTRA=$(CURDIR)/$(TARGET)/bridge-extra $(PHP_EXT) /usr/bin/phpunit -c tests/bridge/phpunit.xml
+
+## PHP 8.4 (Debian 13): the extension built in the project's Debian 13 tree
+## (scripts/debian/trixie.sh, made once with debootstrap; needs root) into target/php84,
+## then its PHPUnit suites (PHPUnit 11.5), the embed tests and the memcheck, all in there.
+test-php84: build
+	cargo fetch --locked
+	bash scripts/debian/run-in.sh "$$(bash scripts/debian/trixie.sh)" \
+		make NO_DEPS=1 TARGET=target/php84 test-php test-bridge test-embed memcheck
 
 ## Real Moodle 4.5.6 and 5.1.3 with local_archiving on PostgreSQL, in Moodle's own PHPUnit
 ## (scripts/moodle/run.sh; everything under target/moodle/, sites reused between runs): the

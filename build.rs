@@ -10,6 +10,7 @@ use std::{env, fs, path::Path};
 const SOURCE: &str = "catalogue/events.json";
 
 fn main() {
+    php_cfgs();
     println!("cargo:rerun-if-changed={SOURCE}");
     println!("cargo:rerun-if-changed=build.rs");
     let text = fs::read_to_string(SOURCE).expect("read catalogue/events.json");
@@ -17,6 +18,22 @@ fn main() {
     let out = Gen::new(&cat).run();
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("catalogue_data.rs");
     fs::write(dest, out).expect("write catalogue_data.rs");
+}
+
+/// With the PHP binding: the cfgs of the PHP being built against (`php81`, `php82`, …,
+/// stacked as ext-php-rs sets them for itself), for code that differs between versions.
+/// The pure core (no `php` feature) needs no PHP at all.
+fn php_cfgs() {
+    ext_php_rs_build::emit_check_cfg();
+    ext_php_rs_build::emit_rerun_if_env_changed();
+    if env::var_os("CARGO_FEATURE_PHP").is_none() {
+        return;
+    }
+    let php = ext_php_rs_build::find_php().expect("the php feature needs PHP (php-config, headers) to build against");
+    let info = ext_php_rs_build::PHPInfo::get(&php).expect("php -i");
+    let api = info.zend_version().expect("the Zend module API number of php -i");
+    let version = ext_php_rs_build::ApiVersion::try_from(api).expect("a PHP version ext-php-rs supports");
+    ext_php_rs_build::emit_php_cfg_flags(version);
 }
 
 fn obj<'a>(v: &'a Value, what: &str) -> &'a Map<String, Value> {

@@ -170,43 +170,29 @@ pg_stop() {
 }
 
 ### PHPUnit 11 from Debian 13 (for Moodle 5.1) #########################################
-# A minimal trixie tree made with debootstrap from the machine's own Debian mirror; its
-# /usr/share/php is copied to phpunit11/ with the autoloaders' absolute /usr/share/php/
-# paths pointed at the copy, so that the host's PHP 8.2 runs it.
-apt_mirror() {
-    local m=""
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-        m=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
-    fi
-    if [ -z "$m" ] && [ -f /etc/apt/sources.list ]; then
-        m=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
-    fi
-    [ -n "$m" ] || { echo "moodle: no Debian mirror found in the apt sources" >&2; exit 1; }
-    echo "$m"
-}
+# The project's Debian 13 tree (scripts/debian/trixie.sh, made with debootstrap from the
+# machine's own Debian mirror); its /usr/share/php is copied to phpunit11/ with the
+# autoloaders' absolute /usr/share/php/ paths pointed at the copy, so that the host's
+# PHP 8.2 runs it.
 phpunit11_setup() {
-    local tree=$WORK/trixie dest=$WORK/phpunit11
-    if [ ! -f "$tree/usr/share/php/PHPUnit/Autoload.php" ]; then
-        rm -rf "$tree.tmp"
-        quiet "$WORK/debootstrap.log" debootstrap --variant=minbase --include=phpunit trixie "$tree.tmp" "$(apt_mirror)"
-        rm -rf "$tree"
-        mv "$tree.tmp" "$tree"
-        rm -rf "$dest"
+    local tree dest=$WORK/phpunit11 stamp
+    tree=$(bash "$REPO/scripts/debian/trixie.sh")
+    stamp="$dest $(cat "$tree/.made-with")"
+    if [ -f "$dest/.ready" ] && [ "$(cat "$dest/.ready")" = "$stamp" ]; then
+        return
     fi
-    if [ ! -f "$dest/.ready" ] || [ "$(cat "$dest/.ready")" != "$dest" ]; then
-        rm -rf "$dest"
-        cp -a "$tree/usr/share/php" "$dest"
-        # In PHP: the path goes into single-quoted PHP strings, escaped as such (no sed
-        # expression to break on the path's characters).
-        grep -rlZ "'/usr/share/php/" --include='*.php' "$dest" | xargs -0 -r php -r '
-            $to = "\x27" . addcslashes($argv[1] . "/", "\x27\\");
-            foreach (array_slice($argv, 2) as $file) {
-                $text = file_get_contents($file);
-                file_put_contents($file, str_replace("\x27/usr/share/php/", $to, $text)) !== false || exit(1);
-            }
-        ' "$dest"
-        echo "$dest" >"$dest/.ready"
-    fi
+    rm -rf "$dest"
+    cp -a "$tree/usr/share/php" "$dest"
+    # In PHP: the path goes into single-quoted PHP strings, escaped as such (no sed
+    # expression to break on the path's characters).
+    grep -rlZ "'/usr/share/php/" --include='*.php' "$dest" | xargs -0 -r php -r '
+        $to = "\x27" . addcslashes($argv[1] . "/", "\x27\\");
+        foreach (array_slice($argv, 2) as $file) {
+            $text = file_get_contents($file);
+            file_put_contents($file, str_replace("\x27/usr/share/php/", $to, $text)) !== false || exit(1);
+        }
+    ' "$dest"
+    echo "$stamp" >"$dest/.ready"
 }
 
 ### Per version #########################################################################

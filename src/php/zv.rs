@@ -11,14 +11,15 @@ use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
 
 use std::ptr;
 
-/// The raw hash-table walk below reads the layout PHP 8.2 introduced (packed arrays of
-/// bare zvals in `arPacked`, Buckets in `arData`); the headers we build against must be
-/// 8.2 (module API 20220829) or newer, which share it.
+/// The raw hash-table walk below reads the engine's array layout: from PHP 8.2 (cfg
+/// `php82`), packed arrays hold bare zvals in `arPacked`; in PHP 8.1 they are Buckets in
+/// `arData` like every other array. Older headers are refused.
 const _: () = assert!(
-    ext_php_rs::ffi::ZEND_MODULE_API_NO >= 20220829,
-    "PHP 8.2 or newer headers are required"
+    ext_php_rs::ffi::ZEND_MODULE_API_NO >= 20210902,
+    "PHP 8.1 or newer headers are required"
 );
 
+#[cfg(php82)]
 const HASH_FLAG_PACKED: u32 = 1 << 2;
 use ext_php_rs::ffi::{
     IS_ARRAY, IS_DOUBLE, IS_FALSE, IS_INDIRECT, IS_LONG, IS_NULL, IS_OBJECT, IS_REFERENCE, IS_RESOURCE, IS_STRING,
@@ -56,11 +57,12 @@ pub fn ht_walk_raw<'a, E>(
     ht: &'a ZendHashTable,
     mut f: impl FnMut(Key<'a>, &'a Zval) -> Result<(), E>,
 ) -> Result<(), E> {
-    // SAFETY: reads the zend_array as the engine lays it out for PHP 8.2: nNumUsed slots
-    // of bare zvals (packed) or Buckets; UNDEF slots are holes. The table is borrowed
+    // SAFETY: reads the zend_array as the engine lays it out: nNumUsed slots of bare
+    // zvals (packed, PHP 8.2+) or Buckets; UNDEF slots are holes. The table is borrowed
     // for 'a and not modified meanwhile (no PHP code runs in `f`).
     unsafe {
         let used = ht.nNumUsed as usize;
+        #[cfg(php82)]
         if ht.u.flags & HASH_FLAG_PACKED != 0 {
             let base = ht.__bindgen_anon_1.arPacked as *const Zval;
             for i in 0..used {
@@ -69,19 +71,22 @@ pub fn ht_walk_raw<'a, E>(
                     f(Key::Int(i as i64), zv)?;
                 }
             }
-        } else {
-            let base = ht.__bindgen_anon_1.arData as *const Bucket;
-            for i in 0..used {
-                let b = &*base.add(i);
-                let zv: &Zval = &*(&raw const b.val).cast::<Zval>();
-                if type_byte(zv) == IS_UNDEF {
-                    continue;
-                }
-                if b.key.is_null() {
-                    f(Key::Int(b.h as i64), zv)?;
-                } else {
-                    f(Key::Str((*b.key.cast::<ZendStr>()).as_bytes()), zv)?;
-                }
+            return Ok(());
+        }
+        #[cfg(php82)]
+        let base = ht.__bindgen_anon_1.arData as *const Bucket;
+        #[cfg(not(php82))]
+        let base = ht.arData as *const Bucket;
+        for i in 0..used {
+            let b = &*base.add(i);
+            let zv: &Zval = &*(&raw const b.val).cast::<Zval>();
+            if type_byte(zv) == IS_UNDEF {
+                continue;
+            }
+            if b.key.is_null() {
+                f(Key::Int(b.h as i64), zv)?;
+            } else {
+                f(Key::Str((*b.key.cast::<ZendStr>()).as_bytes()), zv)?;
             }
         }
     }

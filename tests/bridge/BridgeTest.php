@@ -85,6 +85,7 @@ final class BridgeTest extends TestCase {
     }
 
     /** @dataProvider events */
+    #[\PHPUnit\Framework\Attributes\DataProvider('events')]
     public function test_event_through_its_factory(string $class, string $name, string $factory): void {
         $event = self::bridged($class, $name, $factory);
         $native = self::native($class, $name, $factory);
@@ -129,6 +130,7 @@ final class BridgeTest extends TestCase {
     }
 
     /** @dataProvider events */
+    #[\PHPUnit\Framework\Attributes\DataProvider('events')]
     public function test_native_trigger_is_handed_to_moodle(string $class, string $name, string $factory): void {
         $seen = [];
         manager::$observers = [

@@ -9,5 +9,5 @@ if (!extension_loaded('moodle_events')) {
 require_once dirname(__DIR__) . '/moodle/standin.php';
 require_once dirname(__DIR__) . '/php/fixtures.php';
 if (getenv('BRIDGE_EXTRA')) {
-    $STANDIN_ROOTS[] = getenv('BRIDGE_EXTRA');
+    $GLOBALS['STANDIN_ROOTS'][] = getenv('BRIDGE_EXTRA');
 }

@@ -15,11 +15,12 @@ namespace {
     define('IGNORE_MISSING', 0);
     define('MUST_EXIST', 2);
 
-    $CFG = (object)['debugdeveloper' => true, 'wwwroot' => 'https://moodle.example'];
-    $USER = (object)['id' => 2];
+    // Globals through $GLOBALS: PHPUnit 10 and later include the bootstrap in a function.
+    $GLOBALS['CFG'] = (object)['debugdeveloper' => true, 'wwwroot' => 'https://moodle.example'];
+    $GLOBALS['USER'] = (object)['id' => 2];
 
     /** Directories the autoloader and get_string() search: Moodle roots holding php/'s layout. */
-    $STANDIN_ROOTS = [dirname(__DIR__, 2) . '/php'];
+    $GLOBALS['STANDIN_ROOTS'] = [dirname(__DIR__, 2) . '/php'];
 
     class moodle_exception extends \Exception {
         public function __construct(public string $errorcode, public string $module = '', $link = '', $a = null,

@@ -50,6 +50,7 @@ final class EventsTest extends TestCase {
     }
 
     /** @dataProvider events */
+    #[\PHPUnit\Framework\Attributes\DataProvider('events')]
     public function test_event_from_its_record(string $class, string $name, string $factory): void {
         [$event, $record] = $this->make($class, $name, $factory);
         $def = catalogue::definition($class);
@@ -131,7 +132,7 @@ final class EventsTest extends TestCase {
         $this->assertSame(phpversion('moodle_events'), \moodle_events\VERSION);
         $cargo = file_get_contents(dirname(__DIR__, 2) . '/Cargo.toml');
         $this->assertMatchesRegularExpression('/^version = "' . preg_quote(\moodle_events\VERSION, '/') . '"$/m', $cargo);
-        $info = shell_exec(escapeshellarg(PHP_BINARY) . ' -n -d extension=' . escapeshellarg(dirname(__DIR__, 2) . '/target/release/libmoodle_events.so')
+        $info = shell_exec(escapeshellarg(PHP_BINARY) . ' -n -d extension=' . escapeshellarg(MOODLE_EVENTS_EXT)
             . ' --ri moodle_events 2>&1');
         $this->assertStringContainsString("version => " . \moodle_events\VERSION . "\n", $info);
         $this->assertStringContainsString("catalogue version => " . catalogue::version() . "\n", $info);

@@ -63,8 +63,14 @@ final class HostileInputTest extends TestCase {
 
     public function test_int_keyed_record_columns_are_checked_like_any_other(): void {
         $row = new class(1) extends \SplFixedArray { public $id = '12'; };
-        $row[0] = new \stdClass();   // listed as property 0: an object must not get into the event
+        $row[0] = new \stdClass();   // listed as property 0 before PHP 8.4: an object must not get into the event
         $e = self::deleted();
+        if (!array_key_exists(0, get_mangled_object_vars($row))) {
+            // PHP 8.4 no longer lists SplFixedArray's elements among its properties: no column.
+            $e->add_record_snapshot('local_archiving_job', $row);
+            $this->assertSame(['id' => '12'], (array)$e->get_record_snapshot('local_archiving_job', 12));
+            return;
+        }
         try {
             $e->add_record_snapshot('local_archiving_job', $row);
             $this->fail('an object was kept in a snapshot');
@@ -98,6 +104,7 @@ final class HostileInputTest extends TestCase {
     }
 
     /** @dataProvider secret_keys */
+    #[\PHPUnit\Framework\Attributes\DataProvider('secret_keys')]
     public function test_every_secret_looking_key_is_refused_in_other_and_redacted_in_snapshots(string $key): void {
         $secret = 'S3CR3T-MARKER';
         try {

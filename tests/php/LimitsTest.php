@@ -133,7 +133,7 @@ final class LimitsTest extends TestCase {
     }
 
     public function test_a_sink_filled_past_memory_limit_ends_in_php_own_fatal_error(): void {
-        $ext = dirname(__DIR__, 2) . '/target/release/libmoodle_events.so';
+        $ext = MOODLE_EVENTS_EXT;
         $code = '$s = moodle_events\redirect_events(); for ($i = 1; ; $i++) { moodle_events\event::create('
             . var_export(self::TASK, true) . ', ["objectid" => $i, "contextid" => 34, "other" => ["jobid" => 1,'
             . ' "activity" => ["cmid" => 2, "modname" => "quiz", "instanceid" => 3], "settings" => ["i" => "x$i"]]])'

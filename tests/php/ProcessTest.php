@@ -7,7 +7,7 @@ use PHPUnit\Framework\TestCase;
 final class ProcessTest extends TestCase {
     /** Runs $code in a fresh PHP process with the extension; returns [exit code, output]. */
     private function run_php(string $code): array {
-        $ext = dirname(__DIR__, 2) . '/target/release/libmoodle_events.so';
+        $ext = MOODLE_EVENTS_EXT;
         $file = tempnam(sys_get_temp_dir(), 'me');
         file_put_contents($file, "<?php\n" . $code);
         $cmd = escapeshellarg(PHP_BINARY) . ' -n -d extension=' . escapeshellarg($ext) . ' ' . escapeshellarg($file) . ' 2>&1';

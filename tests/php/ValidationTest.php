@@ -77,6 +77,7 @@ final class ValidationTest extends TestCase {
     }
 
     /** @dataProvider broken */
+    #[\PHPUnit\Framework\Attributes\DataProvider('broken')]
     public function test_rule(string $eventname, array $data, string $field, string $fragment): void {
         try {
             event::create($eventname, $data);
