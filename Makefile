@@ -11,7 +11,7 @@ GEN      := cargo run -q --no-default-features --features gen --bin moodle-event
 export RUST_BACKTRACE := 0
 
 .PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-extension bench-smoke bench-moodle docs fuzz fuzz-core fuzz-php memcheck
-.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84
+.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize
 
 deps:
 	@[ -n "$(NO_DEPS)" ] || sh scripts/deps.sh
@@ -26,7 +26,7 @@ demo: build
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## PHPUnit against the built extension and of the Moodle bridge, a benchmark smoke run,
 ## bounded fuzzing and the valgrind memory check.
-test: deps lint moodle-cs test-core test-embed test-php test-bridge test-php84 test-moodle bench-smoke fuzz memcheck
+test: deps lint moodle-cs test-core test-embed test-php test-bridge test-php84 test-phpize test-moodle bench-smoke fuzz memcheck
 
 lint:
 	cargo fmt --check
@@ -60,6 +60,12 @@ test-php84: build
 	cargo fetch --locked
 	bash scripts/debian/run-in.sh "$$(bash scripts/debian/trixie.sh)" \
 		make NO_DEPS=1 TARGET=target/php84 test-php test-bridge test-embed memcheck
+
+## The phpize route (config.m4, Makefile.frag; what PECL-style installs, setup-php and PIE
+## run) in a clean copy of the tracked files: phpize, configure, make, make install into a
+## staging root, then php --ri and the demo with the installed extension.
+test-phpize: deps
+	bash scripts/test-phpize.sh
 
 ## Real Moodle 4.5.6 and 5.1.3 with local_archiving on PostgreSQL, in Moodle's own PHPUnit
 ## (scripts/moodle/run.sh; everything under target/moodle/, sites reused between runs): the
