@@ -11,7 +11,7 @@ GEN      := cargo run -q --no-default-features --features gen --bin moodle-event
 export RUST_BACKTRACE := 0
 
 .PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-extension bench-smoke bench-moodle docs fuzz fuzz-core fuzz-php memcheck
-.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize
+.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize deb test-deb
 
 deps:
 	@[ -n "$(NO_DEPS)" ] || sh scripts/deps.sh
@@ -26,7 +26,7 @@ demo: build
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,
 ## PHPUnit against the built extension and of the Moodle bridge, a benchmark smoke run,
 ## bounded fuzzing and the valgrind memory check.
-test: deps lint moodle-cs test-core test-embed test-php test-bridge test-php84 test-phpize test-moodle bench-smoke fuzz memcheck
+test: deps lint moodle-cs test-core test-embed test-php test-bridge test-php84 test-phpize test-deb test-moodle bench-smoke fuzz memcheck
 
 lint:
 	cargo fmt --check
@@ -66,6 +66,20 @@ test-php84: build
 ## staging root, then php --ri and the demo with the installed extension.
 test-phpize: deps
 	bash scripts/test-phpize.sh
+
+## Debian packages in target/dist (needs root): php8.2-moodle-events from this machine's
+## build, php8.4-moodle-events built in the Debian 13 tree (scripts/debian/deb.sh).
+deb: build
+	rm -rf target/dist
+	bash scripts/debian/deb.sh $(EXT) target/dist
+	cargo fetch --locked
+	bash scripts/debian/run-in.sh "$$(bash scripts/debian/trixie.sh)" sh -c \
+		'make NO_DEPS=1 TARGET=target/php84 build && bash scripts/debian/deb.sh target/php84/release/libmoodle_events.so target/dist'
+
+## Each package installed as a site admin does (apt-get install ./….deb) into a clean tree of
+## its Debian release with only its PHP, checked with php --ri and the demo, then removed.
+test-deb: deb
+	for deb in target/dist/*.deb; do bash scripts/debian/test-deb.sh "$$deb" || exit 1; done
 
 ## Real Moodle 4.5.6 and 5.1.3 with local_archiving on PostgreSQL, in Moodle's own PHPUnit
 ## (scripts/moodle/run.sh; everything under target/moodle/, sites reused between runs): the
