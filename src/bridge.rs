@@ -926,9 +926,10 @@ pub fn base_class() -> File {
 const BASE_BODY: &str = r#"abstract class {class} extends \core\event\base {
     /** @var string What a missing extension says, and how to install it. */
     public const EXTENSION_MISSING = 'moodle_events extension is not loaded: install it on this server '
-        . '(build it with "make build", copy libmoodle_events.so to the extension_dir of PHP, add '
-        . '"extension=moodle_events" to php.ini for the web server and CLI, restart PHP) and see '
-        . 'the Environment page (Site administration > Server > Environment).';
+        . '(the php8.2-moodle-events or php8.4-moodle-events package, or from source with phpize && '
+        . './configure --enable-moodle-events && make install and "extension=moodle_events" in php.ini '
+        . 'for the web server and CLI), restart PHP and see the Environment page (Site administration > '
+        . 'Server > Environment).';
 
     /** @var string The event catalogue these classes were generated from: the extension's must be this one or newer. */
     public const CATALOGUE_VERSION = '{catalogue_version}';
