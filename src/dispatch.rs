@@ -28,13 +28,16 @@ impl Share for &'static str {
 pub struct Sink<E> {
     events: RefCell<Vec<E>>,
     open: Cell<bool>,
+    /// The event names it captures (leading backslash); None: every event.
+    only: Option<Vec<String>>,
 }
 
 impl<E> Sink<E> {
-    fn new() -> Self {
+    fn new(only: Option<Vec<String>>) -> Self {
         Sink {
             events: RefCell::new(Vec::new()),
             open: Cell::new(true),
+            only,
         }
     }
 
@@ -43,7 +46,13 @@ impl<E> Sink<E> {
         Sink {
             events: RefCell::new(Vec::new()),
             open: Cell::new(false),
+            only: None,
         }
+    }
+
+    /// Does this sink capture events of that name (with leading backslash)?
+    pub fn captures(&self, eventname: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| only.iter().any(|n| n == eventname))
     }
 }
 
@@ -161,8 +170,14 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
     /// Starts redirection into a new sink; the previous sink stops receiving and is
     /// returned (second) for the caller to drop.
     pub fn redirect(&mut self) -> (Rc<Sink<E>>, Option<Rc<Sink<E>>>) {
+        self.redirect_only(None)
+    }
+
+    /// Like [`Dispatcher::redirect`], capturing only the events named in `only` (with
+    /// leading backslash); every other event is dispatched as usual.
+    pub fn redirect_only(&mut self, only: Option<Vec<String>>) -> (Rc<Sink<E>>, Option<Rc<Sink<E>>>) {
         let old = self.stop();
-        let sink = Rc::new(Sink::new());
+        let sink = Rc::new(Sink::new(only));
         self.active = Some(Rc::clone(&sink));
         (sink, old)
     }
@@ -195,13 +210,18 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
 
     /// Does the active sink already hold `max` events (so that a trigger now must be
     /// refused)?
-    pub fn sink_is_full(&self, max: usize) -> bool {
-        self.active.as_ref().is_some_and(|s| s.len() >= max)
+    pub fn sink_is_full(&self, max: usize, eventname: &str) -> bool {
+        self.active.as_ref().is_some_and(|s| s.captures(eventname) && s.len() >= max)
+    }
+
+    /// Would `trigger` capture an event of that name now?
+    pub fn captures(&self, eventname: &str) -> bool {
+        self.active.as_ref().is_some_and(|s| s.captures(eventname))
     }
 
     /// Triggers `event` named `eventname` (with leading backslash).
     pub fn trigger(&mut self, event: E, eventname: &str) -> Outcome {
-        if let Some(sink) = &self.active {
+        if let Some(sink) = self.active.as_ref().filter(|s| s.captures(eventname)) {
             sink.events.borrow_mut().push(event);
             return Outcome::Captured;
         }
@@ -413,6 +433,19 @@ mod tests {
         assert!(!d.is_empty());
         let _ = d.reset();
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn a_sink_for_some_events_lets_the_others_dispatch() {
+        let mut d: Dispatcher<&'static str, &'static str> = Dispatcher::default();
+        d.observe("\\b", "obs", 0);
+        let (sink, _) = d.redirect_only(Some(vec!["\\a".into()]));
+        assert!(d.captures("\\a") && !d.captures("\\b"));
+        assert_eq!(d.trigger("e1", "\\a"), Outcome::Captured);
+        assert_eq!(d.trigger("e2", "\\b"), Outcome::Dispatch);
+        assert_eq!(d.next_call().0, Some(("obs", "e2")));
+        assert_eq!(sink.events(), vec!["e1"]);
+        assert!(!d.sink_is_full(1, "\\b") && d.sink_is_full(1, "\\a"));
     }
 
     #[test]

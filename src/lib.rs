@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod dispatch;
 pub mod docs;
 pub mod error;
+pub mod expect;
 pub mod factory;
 /// The fuzz body and seeds: for tests, the generator and the fuzz target, never the
 /// extension.

@@ -217,16 +217,56 @@ namespace moodle_events {
      */
     final class sink implements \Countable, \IteratorAggregate {
         /**
-         * The captured events: the same instances, in trigger order, keys from 0.
+         * The captured events: the same instances, in trigger order, keys from 0; with a
+         * class name (leading backslash optional), only the events of that class.
          *
-         * @return event[]
+         * @return event[] (Moodle events inside Moodle's PHPUnit)
          */
-        public function get_events(): array {}
+        public function get_events(?string $eventname = null): array {}
 
         /**
          * How many events were captured.
          */
         public function count(): int {}
+
+        /**
+         * Asserts that an event of that class (leading backslash optional) was triggered.
+         * With $where (it gets the event and returns bool), one that it accepts; with
+         * $times, exactly that many. When PHPUnit is loaded this is a PHPUnit assertion
+         * (counted like $this->assert…(), a failure is a PHPUnit failure); without it a
+         * failure throws assertion_failed. The message says what was expected, lists each
+         * class triggered with its count, and shows the other of the events of that class
+         * that $where refused.
+         *
+         * @param callable(event|\core\event\base): bool|null $where
+         * @throws assertion_failed (without PHPUnit)
+         * @throws \TypeError when $where returns anything but a bool
+         */
+        public function assert_triggered(string $eventname, ?callable $where = null, ?int $times = null): void {}
+
+        /**
+         * Asserts that no event of that class was triggered (with $where: none it accepts).
+         * The failure message shows the other of each one that was.
+         *
+         * @param callable(event|\core\event\base): bool|null $where
+         * @throws assertion_failed (without PHPUnit)
+         */
+        public function assert_not_triggered(string $eventname, ?callable $where = null): void {}
+
+        /**
+         * Asserts that no event was captured.
+         *
+         * @throws assertion_failed (without PHPUnit)
+         */
+        public function assert_nothing_triggered(): void {}
+
+        /**
+         * Asserts that events of these classes were triggered in this relative order (other
+         * events may come between them); the failure message shows the trigger order.
+         *
+         * @throws assertion_failed (without PHPUnit)
+         */
+        public function assert_order(string ...$eventnames): void {}
 
         /**
          * Forgets the captured events; redirection goes on.
@@ -306,11 +346,31 @@ namespace moodle_events {
     }
 
     /**
-     * Starts redirecting triggered events into a new sink (any earlier sink stops receiving).
-     * Inside Moodle's PHPUnit (PHPUNIT_TEST true), this is Moodle's own redirection, as
-     * advanced_testcase::redirectEvents() starts it.
+     * A failed sink assertion (assert_triggered() and the others) where PHPUnit is not
+     * loaded; with PHPUnit, a failure is PHPUnit's own.
      */
-    function redirect_events(): sink {}
+    class assertion_failed extends \AssertionError {
+    }
+
+    /**
+     * Starts redirecting triggered events into a new sink (any earlier sink stops receiving).
+     * With $only, just the events of those classes are captured and every other event is
+     * dispatched as usual. Inside Moodle's PHPUnit (PHPUNIT_TEST true), this is Moodle's own
+     * redirection, as advanced_testcase::redirectEvents() starts it: Moodle captures every
+     * event, and $only filters what this sink shows (get_events(), count(), the assertions).
+     *
+     * @param string[]|null $only event class names (outside Moodle: catalogue events)
+     * @throws validation_exception for a name that is not a catalogue event (outside Moodle).
+     */
+    function redirect_events(?array $only = null): sink {}
+
+    /**
+     * Redirects (as redirect_events($only)), runs $fn, and stops redirecting even when $fn
+     * throws (the exception then goes on); returns the sink with what $fn triggered.
+     *
+     * @param string[]|null $only
+     */
+    function capture(callable $fn, ?array $only = null): sink {}
 
     /**
      * Whether a sink is capturing triggered events now.

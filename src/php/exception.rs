@@ -1,5 +1,6 @@
-//! `moodle_events\validation_exception extends \InvalidArgumentException`, registered
-//! with ClassBuilder so it keeps SPL's file, line and trace.
+//! `moodle_events\validation_exception extends \InvalidArgumentException` and
+//! `moodle_events\assertion_failed extends \AssertionError`, registered with ClassBuilder
+//! so they keep PHP's file, line and trace.
 
 use crate::error::ValidationError;
 use ext_php_rs::boxed::ZBox;
@@ -15,6 +16,15 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 pub const CLASS: &str = "moodle_events\\validation_exception";
 
 static CE: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
+
+pub const ASSERTION_CLASS: &str = "moodle_events\\assertion_failed";
+
+static ASSERTION_CE: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
+
+#[allow(clippy::expect_used, reason = "AssertionError is part of every PHP 8 build; read once at start-up")]
+fn assertion_error() -> &'static ClassEntry {
+    super::zv::loaded_class("AssertionError").expect("PHP's AssertionError")
+}
 
 #[allow(
     clippy::expect_used,
@@ -44,7 +54,18 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         .property(public_string_prop("eventname"))
         .property(public_string_prop("field"))
         .registration(|ce, _| CE.store(ce, Ordering::Release))
+        .register()?;
+    ClassBuilder::new(ASSERTION_CLASS)
+        .extends((assertion_error, "\\AssertionError"))
+        .registration(|ce, _| ASSERTION_CE.store(ce, Ordering::Release))
         .register()
+}
+
+/// A failed sink assertion outside PHPUnit.
+pub fn assertion_failed(message: String) -> PhpException {
+    // SAFETY: set at module start-up like CE, before any PHP code can run.
+    let ce = unsafe { &*ASSERTION_CE.load(Ordering::Acquire) };
+    PhpException::new(message, 0, ce)
 }
 
 fn ce() -> &'static ClassEntry {

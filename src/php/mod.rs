@@ -13,7 +13,7 @@ pub mod zv;
 use crate::validate::Limits;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::Zval;
+use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::{ClassEntry, ExecutorGlobals, ModuleEntry};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
@@ -68,11 +68,40 @@ pub fn array_iterator(array: Zval) -> PhpResult<zv::IteratorObject> {
     Ok(zv::IteratorObject(ext_php_rs::convert::IntoZval::into_zval(it, false)?))
 }
 
-/// Starts redirecting triggered events into a new sink (stopping any other).
+/// The event class names of an `?array $only` argument.
+fn class_names(only: Option<&ZendHashTable>) -> PhpResult<Option<Vec<String>>> {
+    let Some(only) = only else { return Ok(None) };
+    let mut names = Vec::with_capacity(only.len());
+    for v in only.values() {
+        match zv::deref(v).and_then(Zval::str) {
+            Some(name) => names.push(name.to_string()),
+            None => {
+                let msg = format!("only: event class names (strings) expected, got {}", zv::type_name(v));
+                return Err(match zv::loaded_class("TypeError") {
+                    Some(ce) => ext_php_rs::exception::PhpException::new(msg, 0, ce),
+                    None => msg.into(),
+                });
+            }
+        }
+    }
+    Ok(Some(names))
+}
+
+/// Starts redirecting triggered events into a new sink (stopping any other); with
+/// `$only`, just those classes.
 #[php_function]
 #[php(name = "moodle_events\\redirect_events")]
-pub fn redirect_events() -> PhpResult<sink::Sink> {
-    sink::redirect_events()
+#[php(optional = only)]
+pub fn redirect_events(only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
+    sink::redirect_events(class_names(only)?.as_deref())
+}
+
+/// Redirects, runs `$fn`, stops redirecting even when it throws, and returns the sink.
+#[php_function]
+#[php(name = "moodle_events\\capture")]
+#[php(optional = only)]
+pub fn capture(r#fn: Callback, only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
+    sink::capture(&r#fn.0, class_names(only)?.as_deref())
 }
 
 /// Is a sink capturing triggered events now?
@@ -83,7 +112,7 @@ pub fn is_redirecting() -> PhpResult<bool> {
 }
 
 /// A PHP callable argument (declared `callable`), kept as its zval.
-pub struct Callback(Zval);
+pub struct Callback(pub Zval);
 
 impl<'a> ext_php_rs::convert::FromZval<'a> for Callback {
     const TYPE: ext_php_rs::flags::DataType = ext_php_rs::flags::DataType::Callable;
@@ -169,6 +198,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .constant(("moodle_events\\VERSION", env!("CARGO_PKG_VERSION"), &[]))
         .constant(("moodle_events\\CATALOGUE_VERSION", crate::catalogue::version(), &[]))
         .function(wrap_function!(redirect_events))
+        .function(wrap_function!(capture))
         .function(wrap_function!(is_redirecting))
         .function(wrap_function!(observe))
         .function(wrap_function!(reset))

@@ -7,6 +7,7 @@ use super::exception::throw;
 use super::moodle;
 use super::zv;
 use crate::dispatch::{self, Dispatcher, Outcome, Share};
+use crate::expect::{self, Expect, Seen};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::{PhpException, PhpResult};
@@ -42,6 +43,10 @@ fn with<R>(f: impl FnOnce(&mut Dispatcher<Zval, Zval>) -> R) -> R {
 #[php(implements(ce = ce::aggregate, stub = "\\IteratorAggregate"))]
 pub struct Sink {
     inner: Inner,
+    /// The classes this sink shows (leading backslash), when redirect_events() or
+    /// capture() named them: the extension's own sink captures only those; Moodle's
+    /// captures every event, and this sink shows only those of it.
+    only: Option<Vec<String>>,
 }
 
 /// Outside Moodle the extension's own sink; inside Moodle's PHPUnit, Moodle's
@@ -76,27 +81,105 @@ fn class_is(event: &Zval, name: &str) -> bool {
 #[php_impl]
 #[php(change_method_case = "snake_case")]
 impl Sink {
-    /// The captured events, in trigger order (the same instances).
-    pub fn get_events(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        match &self.inner {
-            Inner::Native(sink) => {
-                let events = sink.events();
-                let mut ht = ZendHashTable::with_capacity(events.len() as u32);
-                for e in events {
-                    let _ = ht.push(e);
-                }
-                Ok(ht)
+    /// The captured events, in trigger order (the same instances); with a class name
+    /// (leading backslash optional), only the events of that class.
+    #[php(optional = eventname)]
+    pub fn get_events(&self, eventname: Option<NameArg<'_>>) -> PhpResult<ZBox<ZendHashTable>> {
+        let name = eventname.map(|n| n.lossy());
+        let events = self.shown()?;
+        let mut ht = ZendHashTable::with_capacity(u32::try_from(events.len()).unwrap_or(u32::MAX));
+        for e in events {
+            if name.as_deref().is_none_or(|n| class_is(&e, n)) {
+                let _ = ht.push(e);
             }
-            Inner::Moodle(sink) => Ok(moodle::call(sink, "get_events")?
-                .array()
-                .map_or_else(ZendHashTable::new, |a| a.to_owned())),
         }
+        Ok(ht)
     }
 
     pub fn count(&self) -> PhpResult<i64> {
+        match (&self.inner, &self.only) {
+            (Inner::Native(sink), _) => Ok(sink.len() as i64),
+            (Inner::Moodle(sink), None) => Ok(moodle::call(sink, "count")?.long().unwrap_or_default()),
+            (Inner::Moodle(_), Some(_)) => Ok(self.shown()?.len() as i64),
+        }
+    }
+
+    /// Asserts that an event of that class was triggered: with `$where`, one it accepts
+    /// (it gets the event and returns bool); with `$times`, exactly that many. A PHPUnit
+    /// assertion when PHPUnit is loaded, else an `assertion_failed` on failure.
+    #[php(optional = r#where)]
+    pub fn assert_triggered(
+        &self,
+        eventname: NameArg<'_>,
+        r#where: Option<super::Callback>,
+        times: Option<i64>,
+    ) -> PhpResult<()> {
+        let condition = r#where;
+        let class = expect::canonical(&eventname.lossy());
+        let times = match times {
+            Some(t) => Some(usize::try_from(t).map_err(|_| format!("assert_triggered(): times must be 0 or more, got {t}"))?),
+            None => None,
+        };
+        let expectation = Expect::Triggered {
+            class: &class,
+            condition: condition.is_some(),
+            times,
+        };
+        self.assert(&expectation, Some(&class), condition.as_ref())
+    }
+
+    /// Asserts that no event of that class was triggered (with `$where`: none it accepts).
+    #[php(optional = r#where)]
+    pub fn assert_not_triggered(
+        &self,
+        eventname: NameArg<'_>,
+        r#where: Option<super::Callback>,
+    ) -> PhpResult<()> {
+        let condition = r#where;
+        let class = expect::canonical(&eventname.lossy());
+        let expectation = Expect::NotTriggered {
+            class: &class,
+            condition: condition.is_some(),
+        };
+        self.assert(&expectation, Some(&class), condition.as_ref())
+    }
+
+    /// Asserts that no event was captured.
+    pub fn assert_nothing_triggered(&self) -> PhpResult<()> {
+        self.assert(&Expect::Nothing, None, None)
+    }
+
+    /// Asserts that events of these classes were triggered in this relative order (other
+    /// events may come between them).
+    pub fn assert_order(&self, eventnames: &[String]) -> PhpResult<()> {
+        let names: Vec<&str> = eventnames.iter().map(String::as_str).collect();
+        self.assert(&Expect::Order(&names), None, None)
+    }
+
+    /// The first event, or the first of that class name.
+    pub fn first_event(&self, eventname: Option<NameArg<'_>>) -> PhpResult<Option<zv::AnyObject>> {
+        let at = match eventname {
+            None => Some(0),
+            Some(name) => self.event_position(name)?.map(|p| p as usize),
+        };
+        let Some(at) = at else { return Ok(None) };
+        Ok(match (&self.inner, &self.only) {
+            (Inner::Native(sink), _) => sink.get(at),
+            (Inner::Moodle(_), _) => self.shown()?.into_iter().nth(at),
+        }
+        .map(zv::AnyObject))
+    }
+
+    /// Position of the first event of that class name: a catalogue event (inside
+    /// Moodle's PHPUnit, any event class: Moodle's sink captures them all).
+    pub fn event_position(&self, eventname: NameArg<'_>) -> PhpResult<Option<i64>> {
+        let name = eventname.utf8()?;
         match &self.inner {
-            Inner::Native(sink) => Ok(sink.len() as i64),
-            Inner::Moodle(sink) => Ok(moodle::call(sink, "count")?.long().unwrap_or_default()),
+            Inner::Native(sink) => {
+                let name = super::resolve(name)?.eventname;
+                Ok(sink.position(|e| same_name(e, &name)).map(|p| p as i64))
+            }
+            Inner::Moodle(_) => Ok(self.shown()?.iter().position(|e| class_is(e, name)).map(|p| p as i64)),
         }
     }
 
@@ -118,64 +201,151 @@ impl Sink {
         Ok(())
     }
 
-    /// The first event, or the first of that class name.
-    pub fn first_event(&self, eventname: Option<NameArg<'_>>) -> PhpResult<Option<zv::AnyObject>> {
-        let at = match eventname {
-            None => Some(0),
-            Some(name) => self.event_position(name)?.map(|p| p as usize),
-        };
-        let Some(at) = at else { return Ok(None) };
-        Ok(match &self.inner {
-            Inner::Native(sink) => sink.get(at),
-            Inner::Moodle(_) => self.get_events()?.values().nth(at).map(Zval::shallow_clone),
-        }
-        .map(zv::AnyObject))
-    }
-
-    /// Position of the first event of that class name: a catalogue event (inside
-    /// Moodle's PHPUnit, any event class: Moodle's sink captures them all).
-    pub fn event_position(&self, eventname: NameArg<'_>) -> PhpResult<Option<i64>> {
-        let name = eventname.utf8()?;
-        match &self.inner {
-            Inner::Native(sink) => {
-                let name = super::resolve(name)?.eventname;
-                Ok(sink.position(|e| same_name(e, &name)).map(|p| p as i64))
-            }
-            Inner::Moodle(_) => Ok(self
-                .get_events()?
-                .values()
-                .position(|e| class_is(e, name))
-                .map(|p| p as i64)),
-        }
-    }
-
     #[php(name = "getIterator")]
     pub fn get_iterator(&self) -> PhpResult<zv::IteratorObject> {
-        super::array_iterator(self.get_events()?.into_zval(false)?)
+        super::array_iterator(self.get_events(None)?.into_zval(false)?)
     }
 }
 
-/// Starts redirecting triggered events into a new sink (stopping any other). Once the
-/// request is shutting down, the sink is a closed one: nothing may outlive the request.
-/// Inside Moodle's PHPUnit it is Moodle's own redirection (`phpunit_util`), as
-/// `advanced_testcase::redirectEvents()` starts it: one sink, holding the bridge events.
-pub fn redirect_events() -> PhpResult<Sink> {
+impl Sink {
+    /// The events this sink shows, in trigger order.
+    fn shown(&self) -> PhpResult<Vec<Zval>> {
+        match &self.inner {
+            Inner::Native(sink) => Ok(sink.events()),
+            Inner::Moodle(sink) => {
+                let all = moodle::call(sink, "get_events")?;
+                let events = all.array().map(|a| a.values().map(Zval::shallow_clone).collect()).unwrap_or_default();
+                Ok(match &self.only {
+                    None => events,
+                    Some(only) => events
+                        .into_iter()
+                        .filter(|e| only.iter().any(|n| class_is(e, n)))
+                        .collect(),
+                })
+            }
+        }
+    }
+
+    /// Runs an assertion: `condition` is asked for each shown event of `class`.
+    fn assert(&self, expectation: &Expect<'_>, class: Option<&str>, condition: Option<&super::Callback>) -> PhpResult<()> {
+        let events = self.shown()?;
+        let mut seen = Vec::with_capacity(events.len());
+        for e in &events {
+            let name = class_name(e);
+            let of_class = class.is_some_and(|c| expect::same_class(&name, c));
+            let matched = match (of_class, condition) {
+                (false, _) => false,
+                (true, None) => true,
+                (true, Some(cond)) => accepts(cond, e)?,
+            };
+            seen.push(Seen { class: name, matched });
+        }
+        let outcome = expect::check(expectation, &seen, |i| other_json(&events[i]));
+        report(outcome)
+    }
+}
+
+/// The class of a captured event as Moodle writes `eventname`.
+fn class_name(event: &Zval) -> String {
+    match event_of(event) {
+        Some(e) => e.eventname().to_string(),
+        None => expect::canonical(&event.object().and_then(|o| o.get_class_name().ok()).unwrap_or_default()),
+    }
+}
+
+/// What the `$where` condition says of an event: it must return a bool.
+fn accepts(condition: &super::Callback, event: &Zval) -> PhpResult<bool> {
+    let answer = engine::settle(engine::call_callable(&condition.0, &[event]))??;
+    answer.bool().ok_or_else(|| {
+        let msg = format!("the where condition must return bool, {} returned", zv::type_name(&answer));
+        match zv::loaded_class("TypeError") {
+            Some(ce) => PhpException::new(msg, 0, ce),
+            None => PhpException::from_message(msg),
+        }
+    })
+}
+
+/// An event's `other` as JSON (for failure messages), read as Moodle code would.
+fn other_json(event: &Zval) -> String {
+    let other = match event_of(event) {
+        Some(e) => e.rec.other.as_ref().map_or_else(Zval::null, Zval::shallow_clone),
+        None => match event.object().map(|o| engine::call_method(o, "get_data", &[])) {
+            Some(Ok(data)) => data.array().and_then(|d| zv::named(d, "other")).map_or_else(Zval::null, Zval::shallow_clone),
+            _ => Zval::null(),
+        },
+    };
+    // JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PARTIAL_OUTPUT_ON_ERROR
+    let flags = zv::long(64 | 256 | 512);
+    let json = engine::call_callable(&zv::string("json_encode"), &[&other, &flags]);
+    let _ = engine::after_call();
+    json.ok().and_then(|j| j.string()).unwrap_or_else(|| "(not JSON-encodable)".into())
+}
+
+/// A PHPUnit assertion when PHPUnit is loaded (counted on success, its failure on
+/// failure); else nothing on success and `moodle_events\assertion_failed` on failure.
+fn report(outcome: Result<(), String>) -> PhpResult<()> {
+    let phpunit = zv::loaded_class("PHPUnit\\Framework\\Assert");
+    match (outcome, phpunit) {
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(assert)) => {
+            let mut yes = Zval::new();
+            yes.set_bool(true);
+            engine::settle(engine::call_static(assert, "assertTrue", &[&yes]))?.map(drop)
+        }
+        (Err(message), Some(assert)) => {
+            engine::settle(engine::call_static(assert, "fail", &[&zv::string(&message)]))??;
+            Err(super::exception::assertion_failed(message))
+        }
+        (Err(message), None) => Err(super::exception::assertion_failed(message)),
+    }
+}
+
+/// Starts redirecting triggered events into a new sink (stopping any other); with `only`,
+/// just those classes (the others dispatch as usual). Once the request is shutting down,
+/// the sink is a closed one: nothing may outlive the request. Inside Moodle's PHPUnit it
+/// is Moodle's own redirection (`phpunit_util`), as `advanced_testcase::redirectEvents()`
+/// starts it: one sink, holding the bridge events, capturing every event; `only` then
+/// filters what this sink shows.
+pub fn redirect_events(only: Option<&[String]>) -> PhpResult<Sink> {
     if SHUTTING_DOWN.get() {
         return Ok(Sink {
             inner: Inner::Native(Rc::new(dispatch::Sink::closed())),
+            only: None,
         });
     }
     if let Some(sink) = moodle::start_redirection()? {
         drop(with(Dispatcher::stop_redirecting));
         return Ok(Sink {
             inner: Inner::Moodle(sink),
+            only: only.map(|o| o.iter().map(|n| expect::canonical(n)).collect()),
         });
     }
-    let (inner, stopped) = with(Dispatcher::redirect);
+    let only = match only {
+        Some(names) => Some(
+            names
+                .iter()
+                .map(|n| super::resolve(n).map(|ev| ev.eventname.to_string()))
+                .collect::<PhpResult<Vec<_>>>()?,
+        ),
+        None => None,
+    };
+    let (inner, stopped) = with(|d| d.redirect_only(only.clone()));
     drop(stopped);
     Ok(Sink {
         inner: Inner::Native(inner),
+        only,
     })
+}
+
+/// Redirects (as [`redirect_events`]), runs `f`, and stops redirecting whatever `f` did
+/// (a throw goes on afterwards); returns the sink.
+pub fn capture(f: &Zval, only: Option<&[String]>) -> PhpResult<Sink> {
+    let sink = redirect_events(only)?;
+    let ran = engine::settle(engine::call_callable(f, &[]));
+    let closed = sink.close();
+    ran??;
+    closed?;
+    Ok(sink)
 }
 
 pub fn is_redirecting() -> PhpResult<bool> {
@@ -246,7 +416,7 @@ fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
 /// Moodle's create() builds the real Moodle event from its data (validated once, here)
 /// and Moodle's trigger() takes it to Moodle's sink or observers (and the log stores).
 pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
-    if !event.rec.is_triggered() && !with(|d| d.is_redirecting()) {
+    if !event.rec.is_triggered() && !with(|d| d.captures(&event.rec.name.eventname)) {
         if let Some(bridged) = event.build_moodle_event()? {
             let mut handle = event.into_zval(false)?;
             set_state(&mut handle, |rec| rec.mark_triggered().map_err(throw))?;
@@ -259,7 +429,7 @@ pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
         }
     }
     let max = super::limits().max_sink_events;
-    if !event.rec.is_triggered() && with(|d| d.sink_is_full(max)) {
+    if !event.rec.is_triggered() && with(|d| d.sink_is_full(max, &event.rec.name.eventname)) {
         return Err(sink_full(&event.rec.name.eventname, max));
     }
     event.rec.mark_triggered().map_err(throw)?;

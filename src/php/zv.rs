@@ -33,6 +33,21 @@ fn type_byte(zv: &Zval) -> u32 {
     unsafe { zv.u1.type_info & 0xff }
 }
 
+/// The PHP type name of a value (`get_debug_type()`'s for scalars and arrays).
+pub fn type_name(zv: &Zval) -> &'static str {
+    match deref(zv).map_or(IS_NULL, type_byte) {
+        IS_NULL => "null",
+        IS_FALSE | IS_TRUE => "bool",
+        IS_LONG => "int",
+        IS_DOUBLE => "float",
+        IS_STRING => "string",
+        IS_ARRAY => "array",
+        IS_OBJECT => "object",
+        IS_RESOURCE => "resource",
+        _ => "mixed",
+    }
+}
+
 /// Follows references and INDIRECT slots; None for UNDEF.
 #[inline]
 pub fn deref(zv: &Zval) -> Option<&Zval> {
