@@ -386,6 +386,42 @@ final class moodle_events_real_test extends \advanced_testcase {
     }
 
     /**
+     * The sink's assertions inside Moodle's PHPUnit: Moodle's redirection captures every event, $only filters what the sink
+     * shows and asserts on, and a failure is a PHPUnit failure listing the events and the other of near misses.
+     */
+    public function test_sink_assertions_inside_moodle(): void {
+        $this->resetAfterTest();
+        $class = '\\local_archiving\\event\\archive_job_failed';
+        [$record, $factory, $other] = $this->fixture($class, $class, null);
+        $course = $this->getDataGenerator()->create_course();
+        $trigger = function () use ($class, $record, $other, $course) {
+            \core\event\course_viewed::create(['context' => \context_course::instance($course->id)])->trigger();
+            $class::create_from_job($record, 'The storage was full')->trigger();
+            \moodle_events\event::create_from_job($class, $record, ['cause' => 'Timeout'] + $other)->trigger();
+        };
+
+        $all = \moodle_events\capture($trigger);
+        $all->assert_order('\\core\\event\\course_viewed', $class, $class);
+        $all->assert_triggered($class, fn(\core\event\base $e) => $e->other['cause'] === 'Timeout', 1);
+        $this->assertFalse(\moodle_events\is_redirecting());
+
+        $sink = \moodle_events\capture($trigger, [$class]);
+        $this->assertCount(2, $sink->get_events());
+        $sink->assert_not_triggered('\\core\\event\\course_viewed');
+        $sink->assert_triggered($class, null, 2);
+        try {
+            $sink->assert_triggered($class, fn(\core\event\base $e) => $e->other['cause'] === 'Disk full');
+            $this->fail('no event has that cause');
+        } catch (\PHPUnit\Framework\AssertionFailedError $e) {
+            $this->assertSame("Expected $class to be triggered matching the condition; it was not.\n"
+                . "Triggered (2 events):\n  $class x2\n"
+                . "Near misses ($class not matching the condition):\n"
+                . "  #1 other: {\"cause\":\"The storage was full\",\"status\":{$record->status}}\n"
+                . "  #2 other: {\"cause\":\"Timeout\",\"status\":{$record->status}}", $e->getMessage());
+        }
+    }
+
+    /**
      * The environment check a plugin's environment.xml names (CUSTOM_CHECK), as Moodle's environment page calls it.
      */
     public function test_environment_check(): void {

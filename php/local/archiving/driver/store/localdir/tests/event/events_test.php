@@ -83,8 +83,8 @@ final class events_test extends \advanced_testcase {
     }
 
     /**
-     * Triggers a fresh event into Moodle's sink, then another into the extension's sink:
-     * each captures exactly that event.
+     * Triggers a fresh event into Moodle's sink, then captures another with the extension's
+     * capture() and its assertions: each holds exactly that event.
      *
      * @param callable $make makes the event
      */
@@ -96,11 +96,10 @@ final class events_test extends \advanced_testcase {
         $sink->close();
 
         $event = $make();
-        $sink = \moodle_events\redirect_events();
-        $event->trigger();
-        $this->assertSame(1, $sink->count());
-        $this->assertSame($event, $sink->first_event('\\' . get_class($event)));
-        $sink->close();
+        $class = '\\' . get_class($event);
+        $sink = \moodle_events\capture(fn() => $event->trigger(), [$class]);
+        $sink->assert_triggered($class, fn($captured) => $captured === $event, 1);
+        $sink->assert_not_triggered($class, fn($captured) => $captured !== $event);
     }
 
     /**
