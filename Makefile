@@ -11,7 +11,7 @@ GEN      := cargo run -q --no-default-features --features gen --bin moodle-event
 export RUST_BACKTRACE := 0
 
 .PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-extension bench-smoke bench-moodle docs fuzz fuzz-core fuzz-php memcheck
-.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize deb test-deb
+.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize deb test-deb schemas
 
 deps:
 	@[ -n "$(NO_DEPS)" ] || sh scripts/deps.sh
@@ -96,6 +96,11 @@ test-moodle-45: build
 
 test-moodle-51: build
 	bash scripts/moodle/run.sh test 51
+
+## The JSON Schema of every event's data (README: the catalogue as a contract).
+schemas:
+	$(GEN) schema target/schemas >/dev/null
+	@echo "schemas: target/schemas/"
 
 ## Regenerate what derives from catalogue/events.json: the README's table and the bridge.
 docs:

@@ -9,11 +9,21 @@ use std::{env, fs, path::Path};
 
 const SOURCE: &str = "catalogue/events.json";
 
+/// The typed model of the catalogue, shared with the generator (`src/model.rs`).
+#[allow(dead_code, reason = "build.rs uses the parse and the checks, not every accessor")]
+#[path = "src/model.rs"]
+mod model;
+
 fn main() {
     php_cfgs();
     println!("cargo:rerun-if-changed={SOURCE}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/model.rs");
     let text = fs::read_to_string(SOURCE).expect("read catalogue/events.json");
+    // The typed model first: a misspelt or unknown key, a wrong enum value or type fails
+    // the build with its name and place.
+    let typed = model::Catalogue::parse(&text).unwrap_or_else(|e| panic!("catalogue/events.json: {e}"));
+    typed.contract().unwrap_or_else(|e| panic!("catalogue/events.json: {e}"));
     let cat: Value = serde_json::from_str(&text).expect("catalogue/events.json is not valid JSON");
     let out = Gen::new(&cat).run();
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("catalogue_data.rs");

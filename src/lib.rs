@@ -12,6 +12,9 @@
 /// the extension.
 #[cfg(any(test, feature = "gen"))]
 pub mod bridge;
+/// The breaking-change check between two catalogues: for tests and the generator only.
+#[cfg(any(test, feature = "gen"))]
+pub mod bccheck;
 pub mod catalogue;
 pub mod dispatch;
 pub mod docs;
@@ -24,7 +27,11 @@ pub mod factory;
 pub mod fuzzing;
 #[cfg(any(test, feature = "gen"))]
 pub mod install;
+/// The typed model of catalogue/events.json (build.rs reads it too).
+#[cfg(any(test, feature = "gen"))]
+pub mod model;
 pub mod record;
+pub mod schema;
 pub mod validate;
 pub mod value;
 

@@ -325,6 +325,17 @@ namespace moodle_events {
         public static function definition(string $eventname): array {}
 
         /**
+         * The JSON Schema (draft 2020-12) of the event's data (a concrete class name or a
+         * pattern): the 17 fields, with other in full (types, required keys, ranges, value
+         * sets, formats, the docs as descriptions), as moodle-events-gen schema writes it.
+         * Rules no JSON Schema can express stay the extension's: secret-looking keys at any
+         * depth, the php.ini limits, a key that must equal objectid, the context's course.
+         *
+         * @throws validation_exception for a name that is not a catalogue event.
+         */
+        public static function json_schema(string $eventname): array {}
+
+        /**
          * Moodle's get_static_info() for a concrete class name: eventname, component,
          * target, action, crud, edulevel, objecttable.
          *

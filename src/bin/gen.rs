@@ -15,8 +15,13 @@
 //!                                         the same into one plugin's own checkout.
 //! `moodle-events-gen fuzz-seeds DIR`      writes the fuzz target's seed inputs (a valid
 //!                                         `create()` of every catalogue event) into DIR.
+//! `moodle-events-gen schema DIR`          writes the JSON Schema (draft 2020-12) of every
+//!                                         event's data into DIR, one file per event.
+//! `moodle-events-gen bc-check OLD NEW`    lists the breaking and compatible changes between
+//!                                         two catalogues; exits 1 on a breaking change the
+//!                                         new version does not mark with a major bump.
 
-use moodle_events::{bridge, docs, install};
+use moodle_events::{bccheck, bridge, catalogue, docs, install, schema};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -107,9 +112,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("install") => install_command(&args[1..]),
+        Some("schema") if args.len() == 2 => schema_command(std::path::Path::new(&args[1])),
+        Some("bc-check") if args.len() == 3 => bc_check_command(&args[1], &args[2]),
         _ => {
             eprintln!(
-                "usage: moodle-events-gen readme [README.md] | catalogue | bridge [DIR [COMPONENT…]] | {}",
+                "usage: moodle-events-gen readme [README.md] | catalogue | bridge [DIR [COMPONENT…]] | schema DIR | bc-check OLD.json NEW.json | {}",
                 install::USAGE
             );
             ExitCode::from(2)
@@ -122,4 +129,52 @@ fn install_command(args: &[String]) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     ExitCode::from(install::cli(args, &mut out, &mut err))
+}
+
+/// `schema DIR`: `DIR/<component pattern>.<event>.schema.json` for every event.
+fn schema_command(dir: &std::path::Path) -> ExitCode {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("moodle-events-gen: cannot create {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    for def in catalogue::definitions() {
+        let file = dir.join(format!(
+            "{}.{}.schema.json",
+            def.family.component_pattern().replace("_<name>", ""),
+            def.name
+        ));
+        let text = match serde_json::to_string_pretty(&schema::json_schema(def)) {
+            Ok(t) => t + "\n",
+            Err(e) => {
+                eprintln!("moodle-events-gen: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Err(e) = std::fs::write(&file, text) {
+            eprintln!("moodle-events-gen: cannot write {}: {e}", file.display());
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {}", file.display());
+    }
+    ExitCode::SUCCESS
+}
+
+/// `bc-check OLD NEW`: exit 0 when the versions allow the changes, 1 when not, 2 for bad input.
+fn bc_check_command(old: &str, new: &str) -> ExitCode {
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    let texts = read(old).and_then(|o| read(new).map(|n| (o, n)));
+    match texts.and_then(|(o, n)| bccheck::run(&o, &n, old, new)) {
+        Ok((report, ok)) => {
+            print!("{report}");
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("moodle-events-gen bc-check: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

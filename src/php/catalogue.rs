@@ -112,6 +112,42 @@ fn definition_array(d: &EventDef) -> ZBox<ZendHashTable> {
     ht
 }
 
+/// A JSON value as PHP's `json_decode($json, true)` gives it (objects as arrays).
+fn json_to_zval(v: &serde_json::Value) -> PhpResult<Zval> {
+    use serde_json::Value as J;
+    Ok(match v {
+        J::Null => Zval::null(),
+        J::Bool(b) => {
+            let mut z = Zval::new();
+            z.set_bool(*b);
+            z
+        }
+        J::Number(n) => match n.as_i64() {
+            Some(i) => zv::long(i),
+            None => {
+                let mut z = Zval::new();
+                z.set_double(n.as_f64().unwrap_or(f64::NAN));
+                z
+            }
+        },
+        J::String(s) => zv::string(s),
+        J::Array(items) => {
+            let mut ht = ZendHashTable::with_capacity(u32::try_from(items.len()).unwrap_or(u32::MAX));
+            for item in items {
+                ht.push(json_to_zval(item)?)?;
+            }
+            ht.into_zval(false)?
+        }
+        J::Object(map) => {
+            let mut ht = ZendHashTable::with_capacity(u32::try_from(map.len()).unwrap_or(u32::MAX));
+            for (k, item) in map {
+                ht.insert(k.as_str(), json_to_zval(item)?)?;
+            }
+            ht.into_zval(false)?
+        }
+    })
+}
+
 #[php_impl]
 #[php(change_method_case = "snake_case")]
 impl Catalogue {
@@ -129,6 +165,16 @@ impl Catalogue {
     pub fn definition(eventname: NameArg<'_>) -> PhpResult<ZBox<ZendHashTable>> {
         let def = catalogue::find_definition(eventname.utf8()?).map_err(throw)?;
         Ok(definition_array(def))
+    }
+
+    /// The JSON Schema (draft 2020-12) of the event's data (concrete class name or
+    /// pattern), as `moodle-events-gen schema` writes it.
+    pub fn json_schema(eventname: NameArg<'_>) -> PhpResult<ZBox<ZendHashTable>> {
+        let def = catalogue::find_definition(eventname.utf8()?).map_err(throw)?;
+        match json_to_zval(&crate::schema::json_schema(def))?.array() {
+            Some(ht) => Ok(ht.to_owned()),
+            None => Err("the schema is an object".into()),
+        }
     }
 
     /// Moodle's `get_static_info()` for a concrete class name.

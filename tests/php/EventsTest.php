@@ -138,6 +138,34 @@ final class EventsTest extends TestCase {
         $this->assertStringContainsString("catalogue version => " . catalogue::version() . "\n", $info);
     }
 
+    public function test_each_event_has_a_json_schema_of_its_data(): void {
+        foreach (catalogue::names() as $pattern) {
+            $def = catalogue::definition($pattern);
+            $schema = catalogue::json_schema($pattern);
+            $this->assertSame('https://json-schema.org/draft/2020-12/schema', $schema['$schema']);
+            $this->assertSame($def['title'], $schema['title']);
+            $this->assertFalse($schema['additionalProperties']);
+            $this->assertSame(['eventname', 'component', 'action', 'target', 'objecttable', 'objectid', 'crud', 'edulevel',
+                'contextid', 'contextlevel', 'contextinstanceid', 'userid', 'courseid', 'relateduserid', 'anonymous', 'other',
+                'timecreated'], $schema['required']);
+            $this->assertSame(['const' => $def['crud']], $schema['properties']['crud']);
+            $required = array_keys(array_filter($def['other'], fn($spec) => $spec['required']));
+            if ($def['other'] === []) {
+                $this->assertSame(['type' => 'null'], $schema['properties']['other']);
+                continue;
+            }
+            $this->assertSame($required, $schema['properties']['other']['required'], $pattern);
+            $this->assertSame(array_keys($def['other']), array_keys($schema['properties']['other']['properties']));
+            foreach ($def['other'] as $key => $spec) {
+                $this->assertStringStartsWith($spec['doc'], $schema['properties']['other']['properties'][$key]['description']);
+            }
+        }
+        $this->assertSame(catalogue::json_schema('\archivingmod_<name>\event\task_created'),
+            catalogue::json_schema('\archivingmod_quiz\event\task_created'));
+        $this->expectException(\moodle_events\validation_exception::class);
+        catalogue::json_schema('\local_archiving\event\archive_job_exploded');
+    }
+
     public function test_moodle_event_outside_moodle_says_where_it_works(): void {
         $native = event::create_from_job('\local_archiving\event\archive_job_failed', fixtures::job_for('archive_job_failed'),
             fixtures::caller_other('archive_job_failed'));
