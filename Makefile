@@ -16,11 +16,11 @@ export RUST_BACKTRACE := 0
 deps:
 	@[ -n "$(NO_DEPS)" ] || sh scripts/deps.sh
 
-build: deps
+build:
 	cargo build --release
 
 ## Build the extension and walk one archive job through its life.
-demo: build
+demo: deps build
 	$(PHP_EXT) examples/demo.php
 
 ## Every test: formatting, clippy, the pure-Rust core, the in-process binding tests,

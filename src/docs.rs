@@ -97,4 +97,24 @@ mod tests {
         assert!(md.contains("`\\archivingmod_<name>\\event\\task_created`"));
         assert!(md.contains("- `job_status`: 0 (UNINITIALIZED), 10 (QUEUED)"));
     }
+
+    /// ARCHITECTURE.md's code map names real files and folders: every backticked path
+    /// of the repository in it exists.
+    #[test]
+    fn architecture_code_map_is_true() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+        let tops = ["src/", "catalogue/", "php/", "tests/", "scripts/", "stubs/", "examples/", "bench/", "benches/", "fuzz/"];
+        let mut named = 0;
+        for path in text.split('`').skip(1).step_by(2) {
+            let path = path.trim_end_matches('/');
+            let looks_like_path = path == "build.rs" || tops.iter().any(|t| path.starts_with(t) || format!("{path}/") == *t);
+            if !looks_like_path || path.contains(' ') {
+                continue;
+            }
+            assert!(root.join(path).exists(), "ARCHITECTURE.md names `{path}`, which does not exist");
+            named += 1;
+        }
+        assert!(named > 30, "the code map names {named} paths");
+    }
 }
