@@ -23,7 +23,9 @@ fn main() {
     // The typed model first: a misspelt or unknown key, a wrong enum value or type fails
     // the build with its name and place.
     let typed = model::Catalogue::parse(&text).unwrap_or_else(|e| panic!("catalogue/events.json: {e}"));
-    typed.contract().unwrap_or_else(|e| panic!("catalogue/events.json: {e}"));
+    typed
+        .contract()
+        .unwrap_or_else(|e| panic!("catalogue/events.json: {e}"));
     let cat: Value = serde_json::from_str(&text).expect("catalogue/events.json is not valid JSON");
     let out = Gen::new(&cat).run();
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("catalogue_data.rs");

@@ -49,7 +49,9 @@ impl Report {
             ));
         }
         if !(self.breaking.is_empty() && self.compatible.is_empty()) && n <= o {
-            return Err(format!("the catalogue changed but its version {new} is not above {old}"));
+            return Err(format!(
+                "the catalogue changed but its version {new} is not above {old}"
+            ));
         }
         Ok(())
     }
@@ -59,7 +61,10 @@ impl Report {
 pub fn semver(v: &str) -> Result<(u64, u64, u64), String> {
     let parts: Vec<u64> = v
         .split('.')
-        .map(|p| p.parse::<u64>().map_err(|_| format!("version `{v}` is not major.minor.patch")))
+        .map(|p| {
+            p.parse::<u64>()
+                .map_err(|_| format!("version `{v}` is not major.minor.patch"))
+        })
         .collect::<Result<_, _>>()?;
     match parts[..] {
         [a, b, c] => Ok((a, b, c)),
@@ -242,13 +247,19 @@ pub fn compare(old: &Contract, new: &Contract) -> Report {
             d.breaking("edulevel", format!("changed from {} to {}", o.edulevel, n.edulevel));
         }
         if o.objecttable != n.objecttable {
-            d.breaking("objecttable", format!("changed from {:?} to {:?}", o.objecttable, n.objecttable));
+            d.breaking(
+                "objecttable",
+                format!("changed from {:?} to {:?}", o.objecttable, n.objecttable),
+            );
         }
         if o.factory != n.factory {
             d.breaking("factory", format!("changed from {:?} to {:?}", o.factory, n.factory));
         }
         if o.record_status != n.record_status {
-            d.breaking("record_status", format!("changed from {:?} to {:?}", o.record_status, n.record_status));
+            d.breaking(
+                "record_status",
+                format!("changed from {:?} to {:?}", o.record_status, n.record_status),
+            );
         }
         if o.title != n.title {
             d.compatible("title", "changed".into());
@@ -310,7 +321,12 @@ mod tests {
     }
 
     fn event<'a>(v: &'a mut Value, name: &str) -> &'a mut Value {
-        v["events"].as_array_mut().unwrap().iter_mut().find(|e| e["name"] == name).unwrap()
+        v["events"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|e| e["name"] == name)
+            .unwrap()
     }
 
     fn bump(v: &mut Value, to: &str) {
@@ -357,21 +373,33 @@ mod tests {
         let new = changed(|v| {
             let e = event(v, "archive_job_failed");
             e["other"].as_array_mut().unwrap().retain(|k| k["ref"] != "cause");
-            let status = e["other"].as_array_mut().unwrap().iter_mut().find(|k| k["key"] == "status").unwrap();
+            let status = e["other"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|k| k["key"] == "status")
+                .unwrap();
             status["required"] = Value::Bool(true);
             bump(v, "1.1.0");
         });
         let (out, ok) = run_on(&new);
         assert!(!ok, "{out}");
         assert!(
-            out.contains("BREAKING    \\local_archiving\\event\\archive_job_failed: other.cause: documented key removed\n"),
+            out.contains(
+                "BREAKING    \\local_archiving\\event\\archive_job_failed: other.cause: documented key removed\n"
+            ),
             "{out}"
         );
         assert!(
-            out.contains("BREAKING    \\local_archiving\\event\\archive_job_failed: other.status: optional key made required\n"),
+            out.contains(
+                "BREAKING    \\local_archiving\\event\\archive_job_failed: other.status: optional key made required\n"
+            ),
             "{out}"
         );
-        assert!(out.ends_with("FAILED: 2 breaking changes need a new major version: 1.1.0 keeps major 1 of 1.0.0\n"), "{out}");
+        assert!(
+            out.ends_with("FAILED: 2 breaking changes need a new major version: 1.1.0 keeps major 1 of 1.0.0\n"),
+            "{out}"
+        );
         // With a major bump they are allowed.
         let (_, ok) = run_on(&new.replace("\"1.1.0\"", "\"2.0.0\""));
         assert!(ok);
@@ -382,13 +410,17 @@ mod tests {
         let new = changed(|v| {
             v["keys"]["jobid"]["min"] = Value::from(2);
             v["keys"]["cause"]["maxlength"] = Value::from(2048);
-            v["valuesets"]["job_error_status"].as_object_mut().unwrap().remove("TIMEOUT");
+            v["valuesets"]["job_error_status"]
+                .as_object_mut()
+                .unwrap()
+                .remove("TIMEOUT");
             v["valuesets"]["task_failed_status"]["GAVE_UP"] = Value::from(252);
             let created = event(v, "archive_job_created");
             created["crud"] = Value::String("u".into());
             created["other"][0]["from"] = Value::String("status".into());
             let completed = event(v, "archive_job_completed");
-            completed["other"] = serde_json::json!([{"key": "note", "type": "string", "required": false, "doc": "a note"}]);
+            completed["other"] =
+                serde_json::json!([{"key": "note", "type": "string", "required": false, "doc": "a note"}]);
             bump(v, "1.1.0");
         });
         let (out, ok) = run_on(&new);
@@ -417,7 +449,10 @@ mod tests {
         assert!(ok, "{out}");
         // The same change without a version bump is refused.
         let (out, ok) = run_on(&new.replace("\"1.1.0\"", "\"1.0.0\""));
-        assert!(!ok && out.ends_with("FAILED: the catalogue changed but its version 1.0.0 is not above 1.0.0\n"), "{out}");
+        assert!(
+            !ok && out.ends_with("FAILED: the catalogue changed but its version 1.0.0 is not above 1.0.0\n"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -428,11 +463,20 @@ mod tests {
             cause.insert("maxlenght".into(), m);
         });
         let e = run(CURRENT, &typo, "old.json", "typo.json").unwrap_err();
-        assert!(e.starts_with("typo.json: not a moodle_events catalogue: unknown field `maxlenght`"), "{e}");
+        assert!(
+            e.starts_with("typo.json: not a moodle_events catalogue: unknown field `maxlenght`"),
+            "{e}"
+        );
         let e = run("{\"hello\": 1}", CURRENT, "other.json", "new.json").unwrap_err();
-        assert!(e.starts_with("other.json: not a moodle_events catalogue: unknown field `hello`"), "{e}");
+        assert!(
+            e.starts_with("other.json: not a moodle_events catalogue: unknown field `hello`"),
+            "{e}"
+        );
         let e = run("not json", CURRENT, "x.txt", "new.json").unwrap_err();
-        assert!(e.starts_with("x.txt: not a moodle_events catalogue: expected ident at line 1"), "{e}");
+        assert!(
+            e.starts_with("x.txt: not a moodle_events catalogue: expected ident at line 1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -52,7 +52,9 @@ impl<E> Sink<E> {
 
     /// Does this sink capture events of that name (with leading backslash)?
     pub fn captures(&self, eventname: &str) -> bool {
-        self.only.as_ref().is_none_or(|only| only.iter().any(|n| n == eventname))
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|n| n == eventname))
     }
 }
 
@@ -211,7 +213,9 @@ impl<E: Share, C: Share> Dispatcher<E, C> {
     /// Does the active sink already hold `max` events (so that a trigger now must be
     /// refused)?
     pub fn sink_is_full(&self, max: usize, eventname: &str) -> bool {
-        self.active.as_ref().is_some_and(|s| s.captures(eventname) && s.len() >= max)
+        self.active
+            .as_ref()
+            .is_some_and(|s| s.captures(eventname) && s.len() >= max)
     }
 
     /// Would `trigger` capture an event of that name now?

@@ -104,15 +104,30 @@ mod tests {
     fn architecture_code_map_is_true() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
-        let tops = ["src/", "catalogue/", "php/", "tests/", "scripts/", "stubs/", "examples/", "bench/", "benches/", "fuzz/"];
+        let tops = [
+            "src/",
+            "catalogue/",
+            "php/",
+            "tests/",
+            "scripts/",
+            "stubs/",
+            "examples/",
+            "bench/",
+            "benches/",
+            "fuzz/",
+        ];
         let mut named = 0;
         for path in text.split('`').skip(1).step_by(2) {
             let path = path.trim_end_matches('/');
-            let looks_like_path = path == "build.rs" || tops.iter().any(|t| path.starts_with(t) || format!("{path}/") == *t);
+            let looks_like_path =
+                path == "build.rs" || tops.iter().any(|t| path.starts_with(t) || format!("{path}/") == *t);
             if !looks_like_path || path.contains(' ') {
                 continue;
             }
-            assert!(root.join(path).exists(), "ARCHITECTURE.md names `{path}`, which does not exist");
+            assert!(
+                root.join(path).exists(),
+                "ARCHITECTURE.md names `{path}`, which does not exist"
+            );
             named += 1;
         }
         assert!(named > 30, "the code map names {named} paths");

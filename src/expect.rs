@@ -36,7 +36,8 @@ pub fn canonical(class: &str) -> String {
 
 /// PHP class names compare without case.
 pub fn same_class(a: &str, b: &str) -> bool {
-    a.trim_start_matches('\\').eq_ignore_ascii_case(b.trim_start_matches('\\'))
+    a.trim_start_matches('\\')
+        .eq_ignore_ascii_case(b.trim_start_matches('\\'))
 }
 
 /// How many near misses (or unwanted matches) a message shows at most.
@@ -47,7 +48,11 @@ const SHOWN: usize = 5;
 /// `seen[i]` for the events it shows.
 pub fn check(expect: &Expect<'_>, seen: &[Seen], other_json: impl Fn(usize) -> String) -> Result<(), String> {
     match *expect {
-        Expect::Triggered { class, condition, times } => {
+        Expect::Triggered {
+            class,
+            condition,
+            times,
+        } => {
             let matched = seen.iter().filter(|s| s.matched).count();
             let ok = match times {
                 Some(n) => matched == n,
@@ -71,7 +76,11 @@ pub fn check(expect: &Expect<'_>, seen: &[Seen], other_json: impl Fn(usize) -> S
                 let misses: Vec<usize> = (0..seen.len())
                     .filter(|&i| !seen[i].matched && same_class(&seen[i].class, &class))
                     .collect();
-                msg.push_str(&shown(&format!("Near misses ({class} not matching the condition)"), &misses, &other_json));
+                msg.push_str(&shown(
+                    &format!("Near misses ({class} not matching the condition)"),
+                    &misses,
+                    &other_json,
+                ));
             }
             Err(msg)
         }
@@ -153,7 +162,11 @@ fn triggered_list(seen: &[Seen]) -> String {
             None => classes.push((&s.class, 1, usize::from(s.matched))),
         }
     }
-    let mut out = format!("\nTriggered ({} {}):", seen.len(), if seen.len() == 1 { "event" } else { "events" });
+    let mut out = format!(
+        "\nTriggered ({} {}):",
+        seen.len(),
+        if seen.len() == 1 { "event" } else { "events" }
+    );
     for (class, n, _) in classes {
         out.push_str(&format!("\n  {} x{n}", canonical(class)));
     }
@@ -264,15 +277,36 @@ mod tests {
     #[test]
     fn nothing_and_the_list_of_many() {
         assert_eq!(check(&Expect::Nothing, &[], other), Ok(()));
-        let s: Vec<Seen> = (0..7).map(|_| Seen { class: FAILED.into(), matched: false }).collect();
+        let s: Vec<Seen> = (0..7)
+            .map(|_| Seen {
+                class: FAILED.into(),
+                matched: false,
+            })
+            .collect();
         assert_eq!(
             check(&Expect::Nothing, &s, other).unwrap_err(),
             "Expected nothing to be triggered; 7 events were.\nTriggered (7 events):\n  \
              \\local_archiving\\event\\archive_job_failed x7"
         );
-        let hits: Vec<Seen> = (0..7).map(|_| Seen { class: FAILED.into(), matched: true }).collect();
-        let msg = check(&Expect::NotTriggered { class: FAILED, condition: false }, &hits, other).unwrap_err();
-        assert!(msg.contains("#5 other") && !msg.contains("#6 other") && msg.ends_with("… and 2 more"), "{msg}");
+        let hits: Vec<Seen> = (0..7)
+            .map(|_| Seen {
+                class: FAILED.into(),
+                matched: true,
+            })
+            .collect();
+        let msg = check(
+            &Expect::NotTriggered {
+                class: FAILED,
+                condition: false,
+            },
+            &hits,
+            other,
+        )
+        .unwrap_err();
+        assert!(
+            msg.contains("#5 other") && !msg.contains("#6 other") && msg.ends_with("… and 2 more"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -281,7 +315,12 @@ mod tests {
         assert_eq!(check(&Expect::Order(&[CREATED, FAILED]), &s, other), Ok(()));
         assert_eq!(check(&Expect::Order(&[]), &s, other), Ok(()));
         assert_eq!(
-            check(&Expect::Order(&[FAILED, "local_archiving\\event\\ARCHIVE_JOB_CREATED"]), &s, other).unwrap_err(),
+            check(
+                &Expect::Order(&[FAILED, "local_archiving\\event\\ARCHIVE_JOB_CREATED"]),
+                &s,
+                other
+            )
+            .unwrap_err(),
             "Expected \\local_archiving\\event\\archive_job_failed, \\local_archiving\\event\\ARCHIVE_JOB_CREATED to \
              be triggered in this order; \\local_archiving\\event\\ARCHIVE_JOB_CREATED was not triggered after \
              \\local_archiving\\event\\archive_job_failed.\nTrigger order:\n  #1 \

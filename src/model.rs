@@ -322,7 +322,10 @@ impl Catalogue {
             TypeName::Bool => TypeContract::Bool,
             TypeName::Float => TypeContract::Float,
             TypeName::List => {
-                let items = k.items.as_ref().ok_or_else(|| format!("{what}: a list without items"))?;
+                let items = k
+                    .items
+                    .as_ref()
+                    .ok_or_else(|| format!("{what}: a list without items"))?;
                 TypeContract::List(Box::new(self.ty(items, what)?))
             }
             TypeName::Array => TypeContract::Array(match &k.fields {

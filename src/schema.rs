@@ -230,7 +230,11 @@ mod tests {
 
     fn validator(def: &EventDef) -> jsonschema::Validator {
         let schema = json_schema(def);
-        assert!(jsonschema::meta::is_valid(&schema), "{}: not a valid JSON Schema", def.name);
+        assert!(
+            jsonschema::meta::is_valid(&schema),
+            "{}: not a valid JSON Schema",
+            def.name
+        );
         jsonschema::draft202012::new(&schema).unwrap()
     }
 
@@ -239,7 +243,10 @@ mod tests {
         for (class, def) in events() {
             let v = validator(def);
             let data = data_of(&class, &create_data(def, sample_other(def.other, 7)));
-            let errors: Vec<String> = v.iter_errors(&data).map(|e| format!("{e} at {}", e.instance_path())).collect();
+            let errors: Vec<String> = v
+                .iter_errors(&data)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
             assert!(errors.is_empty(), "{class}: {errors:?}\n{data}");
             // Without the optional keys too.
             let required: Map<String, Value> = sample_other(def.other, 7)
@@ -284,7 +291,11 @@ mod tests {
                 o.insert(k.key.into(), wrong.clone());
             });
             match &k.ty {
-                Type::Int { min: Some(m), values: None, .. } => with(format!("{} below {m}", k.key), &|o| {
+                Type::Int {
+                    min: Some(m),
+                    values: None,
+                    ..
+                } => with(format!("{} below {m}", k.key), &|o| {
                     o.insert(k.key.into(), json!(m - 1));
                 }),
                 Type::Int { values: Some(_), .. } => with(format!("{} outside its value set", k.key), &|o| {
@@ -363,7 +374,13 @@ mod tests {
         let s = json_schema(def);
         assert_eq!(s["title"], json!(def.title));
         let jobid = &s["properties"]["other"]["properties"]["jobid"];
-        assert!(jobid["description"].as_str().unwrap().starts_with(def.key("jobid").unwrap().doc));
-        assert!(s["properties"]["eventname"]["pattern"].as_str().unwrap().starts_with("^\\\\archivingmod_"));
+        assert!(jobid["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(def.key("jobid").unwrap().doc));
+        assert!(s["properties"]["eventname"]["pattern"]
+            .as_str()
+            .unwrap()
+            .starts_with("^\\\\archivingmod_"));
     }
 }

@@ -840,7 +840,11 @@ mod property_names {
     /// The name, when these wrappers answer for it: a name that is not UTF-8, or `data`
     /// (the protected property that `==` and casts read through get_properties(); named
     /// from outside, it is no field, as in Moodle's events, rather than a visibility Error).
+    ///
+    /// # Safety
+    /// `member` is null or a live zend_string, as the engine passes property names.
     unsafe fn invalid(member: *mut zend_string) -> Option<String> {
+        // SAFETY: the engine passes a live zend_string (or null) as the property name.
         let name = unsafe { member.cast::<ZendStr>().as_ref()? }.as_bytes();
         (name == b"data" || std::str::from_utf8(name).is_err())
             .then(|| crate::catalogue::shown_name(&String::from_utf8_lossy(name)))
@@ -857,6 +861,7 @@ mod property_names {
         cache_slot: *mut *mut c_void,
         rv: *mut zval,
     ) -> *mut zval {
+        // SAFETY: `member` is the engine's property name for this call.
         if let Some(name) = unsafe { invalid(member) } {
             // BP_VAR_IS: a read for isset(), empty() or `??`, which warns about nothing.
             if type_ != BP_VAR_IS as c_int {
@@ -867,12 +872,14 @@ mod property_names {
                 }
             }
             // The slot is not initialised: set its type without releasing anything.
+            // SAFETY: `rv` is the engine's return slot for this read (or null).
             if let Some(rv) = unsafe { rv.as_mut() } {
                 rv.u1.type_info = IS_NULL;
             }
             return rv;
         }
         match original().and_then(|h| h.read_property) {
+            // SAFETY: ext-php-rs's own handler, called with the engine's arguments unchanged.
             Some(f) => unsafe { f(object, member, type_, cache_slot, rv) },
             None => rv,
         }
@@ -884,10 +891,12 @@ mod property_names {
         has_set_exists: c_int,
         cache_slot: *mut *mut c_void,
     ) -> c_int {
+        // SAFETY: `member` is the engine's property name for this call.
         if unsafe { invalid(member) }.is_some() {
             return 0;
         }
         match original().and_then(|h| h.has_property) {
+            // SAFETY: ext-php-rs's own handler, called with the engine's arguments unchanged.
             Some(f) => unsafe { f(object, member, has_set_exists, cache_slot) },
             None => 0,
         }
@@ -899,11 +908,13 @@ mod property_names {
         value: *mut zval,
         cache_slot: *mut *mut c_void,
     ) -> *mut zval {
+        // SAFETY: `member` is the engine's property name for this call.
         if let Some(name) = unsafe { invalid(member) } {
             modified(object, &name);
             return value;
         }
         match original().and_then(|h| h.write_property) {
+            // SAFETY: ext-php-rs's own handler, called with the engine's arguments unchanged.
             Some(f) => unsafe { f(object, member, value, cache_slot) },
             None => value,
         }
@@ -915,11 +926,13 @@ mod property_names {
         type_: c_int,
         cache_slot: *mut *mut c_void,
     ) -> *mut zval {
+        // SAFETY: `member` is the engine's property name for this call.
         if unsafe { invalid(member) }.is_some() {
             // No direct slot: the engine falls back to read_property/write_property.
             return std::ptr::null_mut();
         }
         match original().and_then(|h| h.get_property_ptr_ptr) {
+            // SAFETY: ext-php-rs's own handler, called with the engine's arguments unchanged.
             Some(f) => unsafe { f(object, member, type_, cache_slot) },
             None => std::ptr::null_mut(),
         }
@@ -930,11 +943,13 @@ mod property_names {
         member: *mut zend_string,
         cache_slot: *mut *mut c_void,
     ) {
+        // SAFETY: `member` is the engine's property name for this call.
         if let Some(name) = unsafe { invalid(member) } {
             modified(object, &name);
             return;
         }
         if let Some(f) = original().and_then(|h| h.unset_property) {
+            // SAFETY: ext-php-rs's own handler, called with the engine's arguments unchanged.
             unsafe { f(object, member, cache_slot) }
         }
     }

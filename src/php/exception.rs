@@ -21,7 +21,10 @@ pub const ASSERTION_CLASS: &str = "moodle_events\\assertion_failed";
 
 static ASSERTION_CE: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
 
-#[allow(clippy::expect_used, reason = "AssertionError is part of every PHP 8 build; read once at start-up")]
+#[allow(
+    clippy::expect_used,
+    reason = "AssertionError is part of every PHP 8 build; read once at start-up"
+)]
 fn assertion_error() -> &'static ClassEntry {
     super::zv::loaded_class("AssertionError").expect("PHP's AssertionError")
 }
@@ -63,25 +66,30 @@ pub fn register() -> ext_php_rs::error::Result<()> {
 
 /// A failed sink assertion outside PHPUnit.
 pub fn assertion_failed(message: String) -> PhpException {
-    // SAFETY: set at module start-up like CE, before any PHP code can run.
-    let ce = unsafe { &*ASSERTION_CE.load(Ordering::Acquire) };
-    PhpException::new(message, 0, ce)
+    match registered(&ASSERTION_CE) {
+        Some(ce) => PhpException::new(message, 0, ce),
+        None => PhpException::new(message, 0, assertion_error()),
+    }
 }
 
-fn ce() -> &'static ClassEntry {
-    // SAFETY: set at module start-up, before any PHP code can run; class entries of
-    // internal classes live until module shutdown.
-    unsafe { &*CE.load(Ordering::Acquire) }
+/// A class registered at start-up; None if its registration failed.
+fn registered(slot: &AtomicPtr<ClassEntry>) -> Option<&'static ClassEntry> {
+    // SAFETY: the pointer is null or was stored by the class's registration at module
+    // start-up; class entries of internal classes live until module shutdown.
+    unsafe { slot.load(Ordering::Acquire).as_ref() }
 }
 
 /// The PHP exception for a validation error, with `$eventname` and `$field` set.
 pub fn throw(e: ValidationError) -> PhpException {
     let msg = e.to_string();
-    let mut obj: ZBox<ZendObject> = ce().new();
+    let Some(ce) = registered(&CE) else {
+        return PhpException::from_message(msg);
+    };
+    let mut obj: ZBox<ZendObject> = ce.new();
     let _ = obj.try_call_method("__construct", vec![&msg.as_str()]);
     let _ = obj.set_property("eventname", e.eventname.as_str());
     let _ = obj.set_property("field", e.field.as_str());
     let mut zv = Zval::new();
     let _ = obj.set_zval(&mut zv, false);
-    PhpException::new(msg, 0, ce()).with_object(zv)
+    PhpException::new(msg, 0, ce).with_object(zv)
 }

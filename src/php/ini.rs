@@ -103,6 +103,8 @@ extern "C" {
 /// `module` must be this extension's module entry, as the engine passes it to the info
 /// function.
 pub unsafe fn display(module: *mut ext_php_rs::zend::ModuleEntry) {
+    // SAFETY: the caller passes this extension's module entry, whose ini entries the
+    // engine registered at start-up.
     unsafe { display_ini_entries(module) }
 }
 

@@ -117,7 +117,9 @@ impl Sink {
         let condition = r#where;
         let class = expect::canonical(&eventname.lossy());
         let times = match times {
-            Some(t) => Some(usize::try_from(t).map_err(|_| format!("assert_triggered(): times must be 0 or more, got {t}"))?),
+            Some(t) => {
+                Some(usize::try_from(t).map_err(|_| format!("assert_triggered(): times must be 0 or more, got {t}"))?)
+            }
             None => None,
         };
         let expectation = Expect::Triggered {
@@ -130,11 +132,7 @@ impl Sink {
 
     /// Asserts that no event of that class was triggered (with `$where`: none it accepts).
     #[php(optional = r#where)]
-    pub fn assert_not_triggered(
-        &self,
-        eventname: NameArg<'_>,
-        r#where: Option<super::Callback>,
-    ) -> PhpResult<()> {
+    pub fn assert_not_triggered(&self, eventname: NameArg<'_>, r#where: Option<super::Callback>) -> PhpResult<()> {
         let condition = r#where;
         let class = expect::canonical(&eventname.lossy());
         let expectation = Expect::NotTriggered {
@@ -214,7 +212,10 @@ impl Sink {
             Inner::Native(sink) => Ok(sink.events()),
             Inner::Moodle(sink) => {
                 let all = moodle::call(sink, "get_events")?;
-                let events = all.array().map(|a| a.values().map(Zval::shallow_clone).collect()).unwrap_or_default();
+                let events = all
+                    .array()
+                    .map(|a| a.values().map(Zval::shallow_clone).collect())
+                    .unwrap_or_default();
                 Ok(match &self.only {
                     None => events,
                     Some(only) => events
@@ -227,7 +228,12 @@ impl Sink {
     }
 
     /// Runs an assertion: `condition` is asked for each shown event of `class`.
-    fn assert(&self, expectation: &Expect<'_>, class: Option<&str>, condition: Option<&super::Callback>) -> PhpResult<()> {
+    fn assert(
+        &self,
+        expectation: &Expect<'_>,
+        class: Option<&str>,
+        condition: Option<&super::Callback>,
+    ) -> PhpResult<()> {
         let events = self.shown()?;
         let mut seen = Vec::with_capacity(events.len());
         for e in &events {
@@ -257,7 +263,10 @@ fn class_name(event: &Zval) -> String {
 fn accepts(condition: &super::Callback, event: &Zval) -> PhpResult<bool> {
     let answer = engine::settle(engine::call_callable(&condition.0, &[event]))??;
     answer.bool().ok_or_else(|| {
-        let msg = format!("the where condition must return bool, {} returned", zv::type_name(&answer));
+        let msg = format!(
+            "the where condition must return bool, {} returned",
+            zv::type_name(&answer)
+        );
         match zv::loaded_class("TypeError") {
             Some(ce) => PhpException::new(msg, 0, ce),
             None => PhpException::from_message(msg),
@@ -270,7 +279,10 @@ fn other_json(event: &Zval) -> String {
     let other = match event_of(event) {
         Some(e) => e.rec.other.as_ref().map_or_else(Zval::null, Zval::shallow_clone),
         None => match event.object().map(|o| engine::call_method(o, "get_data", &[])) {
-            Some(Ok(data)) => data.array().and_then(|d| zv::named(d, "other")).map_or_else(Zval::null, Zval::shallow_clone),
+            Some(Ok(data)) => data
+                .array()
+                .and_then(|d| zv::named(d, "other"))
+                .map_or_else(Zval::null, Zval::shallow_clone),
             _ => Zval::null(),
         },
     };
@@ -278,7 +290,9 @@ fn other_json(event: &Zval) -> String {
     let flags = zv::long(64 | 256 | 512);
     let json = engine::call_callable(&zv::string("json_encode"), &[&other, &flags]);
     let _ = engine::after_call();
-    json.ok().and_then(|j| j.string()).unwrap_or_else(|| "(not JSON-encodable)".into())
+    json.ok()
+        .and_then(|j| j.string())
+        .unwrap_or_else(|| "(not JSON-encodable)".into())
 }
 
 /// A PHPUnit assertion when PHPUnit is loaded (counted on success, its failure on
