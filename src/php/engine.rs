@@ -260,10 +260,10 @@ pub fn check_callable_anywhere(callback: &Zval) -> PhpResult<()> {
             &raw mut fcc,
             std::ptr::null_mut(),
         );
-        // ZEND_ACC_PUBLIC is bit 0; only methods (a scope) carry visibility.
+        // Only methods (a scope) carry visibility.
         let hidden = ok && !fcc.function_handler.is_null() && {
             let f = &(*fcc.function_handler).common;
-            !f.scope.is_null() && f.fn_flags & 1 == 0
+            !f.scope.is_null() && !MethodFlags::from_bits_truncate(f.fn_flags).contains(MethodFlags::Public)
         };
         zend_release_fcall_info_cache(&raw mut fcc);
         hidden

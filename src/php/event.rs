@@ -468,27 +468,31 @@ fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
     let mut copy = ZendObject::new_stdclass();
     let depth = detach_depth();
     if let Ok(props) = record.get_properties() {
-        zv::ht_for_each(props, |k, v| {
-            let (name, value) = match k {
-                Key::Int(i) => {
-                    // An int-keyed "column" (an SplFixedArray subclass lists its elements
-                    // so) is checked like any other: no object may get into an event.
-                    let name = i.to_string();
-                    validate::check_snapshot_value(ev, name.as_bytes(), v, super::limits())?;
-                    (name, zv::detach(v, depth))
-                }
-                Key::Str(s) => match validate::snapshot_column(s) {
-                    SnapshotColumn::Drop => return Ok(()),
-                    SnapshotColumn::Redact => (String::from_utf8_lossy(s).into_owned(), Zval::null()),
-                    SnapshotColumn::Keep => {
-                        validate::check_snapshot_value(ev, s, v, super::limits())?;
-                        (String::from_utf8_lossy(s).into_owned(), zv::detach(v, depth))
+        // SAFETY: the closure checks values in plain Rust and copies them into a new
+        // stdClass (no __set, no user code); the record's properties are not changed.
+        unsafe {
+            zv::ht_for_each(props, |k, v| {
+                let (name, value) = match k {
+                    Key::Int(i) => {
+                        // An int-keyed "column" (an SplFixedArray subclass lists its elements
+                        // so) is checked like any other: no object may get into an event.
+                        let name = i.to_string();
+                        validate::check_snapshot_value(ev, name.as_bytes(), v, super::limits())?;
+                        (name, zv::detach(v, depth))
                     }
-                },
-            };
-            let _ = copy.set_property(&name, value);
-            Ok(())
-        })
+                    Key::Str(s) => match validate::snapshot_column(s) {
+                        SnapshotColumn::Drop => return Ok(()),
+                        SnapshotColumn::Redact => (String::from_utf8_lossy(s).into_owned(), Zval::null()),
+                        SnapshotColumn::Keep => {
+                            validate::check_snapshot_value(ev, s, v, super::limits())?;
+                            (String::from_utf8_lossy(s).into_owned(), zv::detach(v, depth))
+                        }
+                    },
+                };
+                let _ = copy.set_property(&name, value);
+                Ok(())
+            })
+        }
         .map_err(throw)?;
     }
     Ok(copy.into_zval(false)?)
@@ -597,14 +601,18 @@ fn merge_other(ev: &EventName, derived: &ZendHashTable, caller: Option<&ZendHash
         }
     }
     if let Some(caller) = caller {
-        let _ = zv::ht_for_each(caller, |k, v| {
-            let v = zv::detach(v, depth);
-            match k {
-                Key::Int(i) => other.insert_at_index(i, v),
-                Key::Str(s) if ev.def.other.iter().any(|spec| spec.key.as_bytes() == s) => Ok(()),
-                Key::Str(s) => other.insert(String::from_utf8_lossy(s).as_ref(), v),
-            }
-        });
+        // SAFETY: the closure copies values into a new table; no PHP code runs and the
+        // caller's array is not changed.
+        let _ = unsafe {
+            zv::ht_for_each(caller, |k, v| {
+                let v = zv::detach(v, depth);
+                match k {
+                    Key::Int(i) => other.insert_at_index(i, v),
+                    Key::Str(s) if ev.def.other.iter().any(|spec| spec.key.as_bytes() == s) => Ok(()),
+                    Key::Str(s) => other.insert(String::from_utf8_lossy(s).as_ref(), v),
+                }
+            })
+        };
     }
     Ok((!other.is_empty()).then(|| other.into_zval(false).unwrap_or_default()))
 }

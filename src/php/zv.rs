@@ -66,9 +66,13 @@ pub fn deref(zv: &Zval) -> Option<&Zval> {
     (type_byte(zv) != IS_UNDEF).then_some(zv)
 }
 
-/// Calls `f(key, slot)` for each element of `ht` in order, reading the PHP 8.2 layout
+/// Calls `f(key, slot)` for each element of `ht` in order, reading the engine's layout
 /// directly (no engine call, no key copy). Slots are raw: references are not followed.
-pub fn ht_walk_raw<'a, E>(
+///
+/// # Safety
+/// `f` must not run PHP code or otherwise change `ht` (or any array it borrows from it)
+/// while the walk goes on: the walk reads the table's slots by raw pointer.
+pub unsafe fn ht_walk_raw<'a, E>(
     ht: &'a ZendHashTable,
     mut f: impl FnMut(Key<'a>, &'a Zval) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -109,31 +113,40 @@ pub fn ht_walk_raw<'a, E>(
 }
 
 /// Like [`ht_walk_raw`], with values dereferenced (UNDEF and dangling slots skipped).
-pub fn ht_for_each<'a, E>(
+///
+/// # Safety
+/// As [`ht_walk_raw`]: `f` must not run PHP code or change `ht`.
+pub unsafe fn ht_for_each<'a, E>(
     ht: &'a ZendHashTable,
     mut f: impl FnMut(Key<'a>, &'a Zval) -> Result<(), E>,
 ) -> Result<(), E> {
-    ht_walk_raw(ht, |k, zv| match deref(zv) {
-        Some(v) => f(k, v),
-        None => Ok(()),
-    })
+    // SAFETY: the caller keeps ht_walk_raw's promise for `f`; deref runs no PHP code.
+    unsafe {
+        ht_walk_raw(ht, |k, zv| match deref(zv) {
+            Some(v) => f(k, v),
+            None => Ok(()),
+        })
+    }
 }
 
 /// Does `ht` hold a PHP reference anywhere (down to `depth` levels)?
 fn has_refs(ht: &ZendHashTable, depth: usize) -> bool {
-    ht_walk_raw(ht, |_, zv| {
-        let nested = depth > 0
-            && deref(zv)
-                .filter(|v| type_byte(v) == IS_ARRAY)
-                .and_then(Zval::array)
-                .is_some_and(|inner| has_refs(inner, depth - 1));
-        if matches!(type_byte(zv), IS_REFERENCE | IS_INDIRECT) || nested {
-            Err(())
-        } else {
-            Ok(())
-        }
-    })
-    .is_err()
+    // SAFETY: the closure only reads type bytes and nested tables; no PHP code runs.
+    let walked = unsafe {
+        ht_walk_raw(ht, |_, zv| {
+            let nested = depth > 0
+                && deref(zv)
+                    .filter(|v| type_byte(v) == IS_ARRAY)
+                    .and_then(Zval::array)
+                    .is_some_and(|inner| has_refs(inner, depth - 1));
+            if matches!(type_byte(zv), IS_REFERENCE | IS_INDIRECT) || nested {
+                Err(())
+            } else {
+                Ok(())
+            }
+        })
+    };
+    walked.is_err()
 }
 
 /// `v` without PHP references: values are read through them, so nobody can change the
@@ -147,13 +160,17 @@ pub fn detach(v: &Zval, depth: usize) -> Zval {
         return v.shallow_clone();
     }
     let mut copy = ZendHashTable::with_capacity(ht.len() as u32);
-    let _ = ht_for_each(ht, |k, item| {
-        let item = detach(item, depth - 1);
-        match k {
-            Key::Int(i) => copy.insert_at_index(i, item),
-            Key::Str(s) => copy.insert(String::from_utf8_lossy(s).as_ref(), item),
-        }
-    });
+    // SAFETY: the closure copies values into another, new table; no PHP code runs and
+    // `ht` is not changed.
+    let _ = unsafe {
+        ht_for_each(ht, |k, item| {
+            let item = detach(item, depth - 1);
+            match k {
+                Key::Int(i) => copy.insert_at_index(i, item),
+                Key::Str(s) => copy.insert(String::from_utf8_lossy(s).as_ref(), item),
+            }
+        })
+    };
     copy.into_zval(false).unwrap_or_default()
 }
 
@@ -179,7 +196,9 @@ impl Value for Zval {
 
     fn for_each_entry<'s, E>(&'s self, f: &mut dyn FnMut(Key<'s>, &'s Self) -> Result<(), E>) -> Result<(), E> {
         match deref(self).and_then(Zval::array) {
-            Some(ht) => ht_for_each(ht, f),
+            // SAFETY: the core's walkers (validation, JSON size) are plain Rust: they run
+            // no PHP code and change nothing.
+            Some(ht) => unsafe { ht_for_each(ht, f) },
             None => Ok(()),
         }
     }
