@@ -1,0 +1,359 @@
+//! The walk of `other` against the event's documented keys: types, constraints, value
+//! sets, formats, secrets, JSON compatibility and size.
+
+use super::limits::{json_size, key_size, Limits};
+use super::secrets::is_secret_key;
+use super::utf8;
+use crate::catalogue::{EventName, KeySpec, Type};
+use crate::error::{Result, Rule, ValidationError};
+use crate::value::{canonical_int, Key, Kind, Value};
+
+/// An int in `other` given as a canonical numeric string: the binding writes `value` at
+/// `path` (keys below `other`) so the stored event holds a real int.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixup {
+    pub path: Vec<&'static str>,
+    pub value: i64,
+}
+
+/// Where a value sits below `other`, as a chain of stack frames: nothing is allocated
+/// unless an error (or a fix-up) needs it.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Other,
+    /// A documented key (of `other` or of an array's `fields`).
+    Field(&'p Path<'p>, &'static str),
+    /// A key of free-form data.
+    Key(&'p Path<'p>, Key<'p>),
+    /// A list item.
+    Item(&'p Path<'p>, Key<'p>),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Other => "other".into(),
+            Path::Field(p, k) => format!("{}.{k}", p.render()),
+            Path::Key(p, k) => format!("{}.{}", p.render(), k.display()),
+            Path::Item(p, k) => format!("{}[{}]", p.render(), k.display()),
+        }
+    }
+
+    /// The top-level `other.<key>` this path is under.
+    fn root(&self) -> Path<'_> {
+        let mut p = self;
+        loop {
+            match p {
+                Path::Field(Path::Other, _) | Path::Key(Path::Other, _) | Path::Item(Path::Other, _) | Path::Other => {
+                    return *p
+                }
+                Path::Field(up, _) | Path::Key(up, _) | Path::Item(up, _) => p = up,
+            }
+        }
+    }
+
+    /// The documented keys leading here, when every step is one (fix-ups apply there only).
+    fn fields(&self) -> Option<Vec<&'static str>> {
+        match self {
+            Path::Other => Some(Vec::new()),
+            Path::Field(up, k) => {
+                let mut v = up.fields()?;
+                v.push(k);
+                Some(v)
+            }
+            Path::Key(..) | Path::Item(..) => None,
+        }
+    }
+}
+
+struct Walker<'e> {
+    ev: &'e EventName,
+    limits: Limits,
+    fixups: Vec<Fixup>,
+    /// JSON size of `other` counted so far.
+    bytes: std::cell::Cell<usize>,
+    /// Above 0 while checking fields of an array already counted whole.
+    counted: std::cell::Cell<u32>,
+}
+
+impl Walker<'_> {
+    /// Counts `n` more bytes of JSON (unless this part was counted already).
+    #[inline]
+    fn add(&self, n: usize) -> Result<()> {
+        if self.counted.get() > 0 {
+            return Ok(());
+        }
+        let total = self.bytes.get() + n;
+        self.bytes.set(total);
+        if total > self.limits.max_other_bytes {
+            return Err(self.too_big());
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn too_big(&self) -> ValidationError {
+        self.err(
+            &Path::Other,
+            Rule::TooBig {
+                max: self.limits.max_other_bytes,
+            },
+        )
+    }
+
+    fn err(&self, at: &Path<'_>, rule: Rule) -> ValidationError {
+        ValidationError::new(&*self.ev.eventname, at.render(), rule)
+    }
+
+    /// A nesting error names the top-level key, not a path as long as the nesting.
+    fn too_deep(&self, at: &Path<'_>) -> ValidationError {
+        self.err(
+            &at.root(),
+            Rule::TooDeep {
+                max: self.limits.max_depth,
+            },
+        )
+    }
+
+    /// JSON-compatibility, UTF-8, finiteness, depth and secret checks for free-form data.
+    fn check_free<V: Value + ?Sized>(&self, at: &Path<'_>, v: &V, depth: usize) -> Result<()> {
+        let kind = v.kind();
+        self.add(json_size(&kind))?;
+        match kind {
+            Kind::Null | Kind::Bool(_) | Kind::Int(_) => Ok(()),
+            Kind::Float(f) if f.is_finite() => Ok(()),
+            Kind::Float(_) => Err(self.err(at, Rule::NotFinite)),
+            Kind::Str(s) if utf8(s).is_some() => Ok(()),
+            Kind::Str(_) => Err(self.err(at, Rule::InvalidUtf8)),
+            Kind::Array => {
+                if depth >= self.limits.max_depth {
+                    return Err(self.too_deep(at));
+                }
+                v.for_each_entry(&mut |k, item| {
+                    let here = Path::Key(at, k);
+                    self.add(key_size(&k))?;
+                    if let Key::Str(name) = k {
+                        if is_secret_key(name) {
+                            return Err(self.err(&here, Rule::Secret));
+                        }
+                        if utf8(name).is_none() {
+                            return Err(self.err(&here, Rule::InvalidUtf8));
+                        }
+                    }
+                    self.check_free(&here, item, depth + 1)
+                })
+            }
+            k @ (Kind::Object | Kind::Other(_)) => Err(self.err(at, Rule::NotJsonCompatible { got: k.type_name() })),
+        }
+    }
+
+    fn check_typed<V: Value + ?Sized>(&mut self, at: &Path<'_>, ty: &'static Type, v: &V, depth: usize) -> Result<()> {
+        let kind = v.kind();
+        if !matches!(ty, Type::Array { .. }) {
+            // A list's brackets, or a scalar (an array is counted by check_free).
+            self.add(json_size(&kind))?;
+        }
+        let wrong = |w: &Self| {
+            w.err(
+                at,
+                Rule::WrongType {
+                    expected: ty.name(),
+                    got: kind.type_name(),
+                },
+            )
+        };
+        match ty {
+            Type::Int { min, max, values } => {
+                let i = match kind {
+                    Kind::Int(i) => i,
+                    Kind::Str(s) => match (canonical_int(s), at.fields()) {
+                        (Some(i), Some(path)) => {
+                            self.fixups.push(Fixup { path, value: i });
+                            i
+                        }
+                        _ => return Err(wrong(self)),
+                    },
+                    _ => return Err(wrong(self)),
+                };
+                if let Some(set) = values {
+                    if !set.contains(i) {
+                        return Err(self.err(
+                            at,
+                            Rule::NotInSet {
+                                allowed: set.describe(),
+                                got: i,
+                            },
+                        ));
+                    }
+                }
+                if let Some(min) = *min {
+                    if i < min {
+                        return Err(self.err(at, Rule::TooSmall { min, got: i }));
+                    }
+                }
+                if let Some(max) = *max {
+                    if i > max {
+                        return Err(self.err(at, Rule::TooLarge { max, got: i }));
+                    }
+                }
+                Ok(())
+            }
+            Type::Str {
+                maxlength,
+                format,
+                table,
+            } => {
+                let Kind::Str(b) = kind else { return Err(wrong(self)) };
+                let Some(s) = utf8(b) else {
+                    return Err(self.err(at, Rule::InvalidUtf8));
+                };
+                if s.is_empty() {
+                    return Err(self.err(at, Rule::Empty));
+                }
+                if let Some(max) = *maxlength {
+                    // Bytes bound characters from above: count only when it may matter.
+                    let len = if s.len() > max { s.chars().count() } else { s.len() };
+                    if len > max {
+                        return Err(self.err(at, Rule::TooLong { max, len }));
+                    }
+                }
+                if let Some(f) = format {
+                    if !f.check(s) {
+                        return Err(self.err(at, Rule::BadFormat { what: f.describe() }));
+                    }
+                }
+                if let Some(t) = table {
+                    if !t.columns.contains(&s) {
+                        return Err(self.err(at, Rule::NotAColumn { table: t.name }));
+                    }
+                }
+                Ok(())
+            }
+            Type::Bool => match kind {
+                Kind::Bool(_) => Ok(()),
+                _ => Err(wrong(self)),
+            },
+            Type::Float => match kind {
+                Kind::Float(f) if f.is_finite() => Ok(()),
+                Kind::Float(_) => Err(self.err(at, Rule::NotFinite)),
+                Kind::Int(_) => Ok(()),
+                _ => Err(wrong(self)),
+            },
+            Type::List { items } => {
+                if kind != Kind::Array {
+                    return Err(wrong(self));
+                }
+                if !v.is_list() {
+                    return Err(self.err(at, Rule::NotAList));
+                }
+                if v.is_empty() {
+                    return Err(self.err(at, Rule::Empty));
+                }
+                if depth >= self.limits.max_depth {
+                    return Err(self.too_deep(at));
+                }
+                // Items are not fixed up: a list's items must have their type already.
+                v.for_each_entry(&mut |k, item| {
+                    self.add(1)?;
+                    self.check_typed(&Path::Item(at, k), items, item, depth + 1)
+                })
+            }
+            Type::Array { fields } => {
+                if kind != Kind::Array {
+                    return Err(wrong(self));
+                }
+                self.check_free(at, v, depth)?;
+                self.counted.set(self.counted.get() + 1);
+                let fields = self.check_fields(at, fields, v, depth);
+                self.counted.set(self.counted.get() - 1);
+                fields
+            }
+        }
+    }
+
+    /// Checks the documented `fields` of an array (unknown keys are allowed here).
+    fn check_fields<V: Value + ?Sized>(
+        &mut self,
+        at: &Path<'_>,
+        fields: &'static [KeySpec],
+        v: &V,
+        depth: usize,
+    ) -> Result<()> {
+        for spec in fields {
+            let here = Path::Field(at, spec.key);
+            match v.get(spec.key) {
+                Some(item) if item.kind() != Kind::Null => self.check_typed(&here, &spec.ty, item, depth + 1)?,
+                _ if spec.required => return Err(self.err(&here, Rule::Required)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Validates `other` against the event's schema (and, for keys that must equal it, the
+/// event's `objectid`). Returns the canonical-int fix-ups to apply (usually none).
+/// `other` may be absent or null only when no key is required.
+pub fn validate_other<V: Value + ?Sized>(
+    ev: &EventName,
+    other: Option<&V>,
+    objectid: Option<i64>,
+    limits: Limits,
+) -> Result<Vec<Fixup>> {
+    let mut w = Walker {
+        ev,
+        limits,
+        fixups: Vec::new(),
+        bytes: std::cell::Cell::new(2),
+        counted: std::cell::Cell::new(0),
+    };
+    let schema = ev.def.other;
+    let top = Path::Other;
+    let other = match other.map(|o| (o, o.kind())) {
+        None | Some((_, Kind::Null)) => {
+            if let Some(k) = schema.iter().find(|k| k.required) {
+                return Err(w.err(&Path::Field(&top, k.key), Rule::Required));
+            }
+            return Ok(Vec::new());
+        }
+        Some((o, Kind::Array)) => o,
+        Some((_, k)) => {
+            return Err(w.err(
+                &top,
+                Rule::WrongType {
+                    expected: "array",
+                    got: k.type_name(),
+                },
+            ))
+        }
+    };
+    // Unknown keys first (a secret-looking key is reported as such, not as unknown).
+    other.for_each_entry(&mut |k, v| match k {
+        Key::Str(name) if is_secret_key(name) => Err(w.err(&Path::Key(&top, k), Rule::Secret)),
+        Key::Str(name) if schema.iter().any(|s| s.key.as_bytes() == name) => {
+            // Keys, and null values (which check_fields skips).
+            w.add(key_size(&k) + if v.kind() == Kind::Null { 4 } else { 0 })
+        }
+        _ => Err(w.err(
+            &Path::Key(&top, k),
+            Rule::UnknownOtherKey {
+                allowed: ev.def.other_keys(),
+            },
+        )),
+    })?;
+    // A null optional key is "not given"; every other value is checked whole.
+    w.check_fields(&top, schema, other, 0)?;
+    for spec in schema.iter().filter(|k| k.same_as_objectid) {
+        let got = match other.get(spec.key).map(|v| v.kind()) {
+            Some(Kind::Int(i)) => Some(i),
+            Some(Kind::Str(s)) => canonical_int(s),
+            _ => None,
+        };
+        if let (Some(got), Some(objectid)) = (got, objectid) {
+            if got != objectid {
+                return Err(w.err(&Path::Field(&top, spec.key), Rule::NotObjectid { objectid, got }));
+            }
+        }
+    }
+    Ok(w.fixups)
+}
