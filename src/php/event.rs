@@ -786,7 +786,7 @@ impl Event {
     }
 
     pub fn trigger(self_: &mut ZendClassObject<Event>) -> PhpResult<()> {
-        super::engine::boundary(super::sink::trigger(self_))
+        super::engine::boundary(super::trigger::trigger(self_))
     }
 
     pub fn is_triggered(&self) -> bool {

@@ -8,6 +8,7 @@ pub mod exception;
 pub mod ini;
 pub mod moodle;
 pub mod sink;
+pub mod trigger;
 pub mod zv;
 
 use crate::validate::Limits;
@@ -93,7 +94,7 @@ fn class_names(only: Option<&ZendHashTable>) -> PhpResult<Option<Vec<String>>> {
 #[php(name = "moodle_events\\redirect_events")]
 #[php(optional = only)]
 pub fn redirect_events(only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
-    sink::redirect_events(class_names(only)?.as_deref())
+    trigger::redirect_events(class_names(only)?.as_deref())
 }
 
 /// Redirects, runs `$fn`, stops redirecting even when it throws, and returns the sink.
@@ -101,14 +102,14 @@ pub fn redirect_events(only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
 #[php(name = "moodle_events\\capture")]
 #[php(optional = only)]
 pub fn capture(r#fn: Callback, only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
-    sink::capture(&r#fn.0, class_names(only)?.as_deref())
+    trigger::capture(&r#fn.0, class_names(only)?.as_deref())
 }
 
 /// Is a sink capturing triggered events now?
 #[php_function]
 #[php(name = "moodle_events\\is_redirecting")]
 pub fn is_redirecting() -> PhpResult<bool> {
-    sink::is_redirecting()
+    trigger::is_redirecting()
 }
 
 /// A PHP callable argument (declared `callable`), kept as its zval.
@@ -127,14 +128,14 @@ impl<'a> ext_php_rs::convert::FromZval<'a> for Callback {
 #[php(name = "moodle_events\\observe")]
 #[php(defaults(priority = 0))]
 pub fn observe(eventname: engine::NameArg<'_>, callback: Callback, priority: i64) -> PhpResult<()> {
-    sink::observe(eventname.utf8()?, callback.0, priority)
+    trigger::observe(eventname.utf8()?, callback.0, priority)
 }
 
 /// Drops every observer and sink, and anything queued (tests).
 #[php_function]
 #[php(name = "moodle_events\\reset")]
 pub fn reset() -> PhpResult<()> {
-    sink::reset()
+    trigger::reset()
 }
 
 /// Runs a hook of the extension's own (start-up, request start and end, phpinfo()): a
@@ -156,7 +157,7 @@ fn startup(_ty: i32, module_number: i32) -> i32 {
 
 extern "C" fn request_startup(_ty: i32, _module_number: i32) -> i32 {
     hook(-1, || {
-        sink::request_startup();
+        trigger::request_startup();
         event::request_boundary();
         moodle::request_boundary();
         zv::drop_shared_keys();
@@ -166,7 +167,7 @@ extern "C" fn request_startup(_ty: i32, _module_number: i32) -> i32 {
 
 extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     hook(-1, || {
-        sink::request_shutdown();
+        trigger::request_shutdown();
         event::request_boundary();
         moodle::request_boundary();
         zv::drop_shared_keys();
