@@ -76,11 +76,15 @@ pub fn check(expect: &Expect<'_>, seen: &[Seen], other_json: impl Fn(usize) -> S
                 let misses: Vec<usize> = (0..seen.len())
                     .filter(|&i| !seen[i].matched && same_class(&seen[i].class, &class))
                     .collect();
-                msg.push_str(&shown(
-                    &format!("Near misses ({class} not matching the condition)"),
-                    &misses,
-                    &other_json,
-                ));
+                let title = format!("Near misses ({class} not matching the condition)");
+                match seen.iter().position(|s| s.matched) {
+                    // Some matched: each near miss by what differs from the first match.
+                    Some(first) => msg.push_str(&shown(&title, &misses, &|i| {
+                        differing(&other_json(i), &other_json(first))
+                            .map_or_else(|| other_json(i), |d| format!("{d} (#{} has the rest)", first + 1))
+                    })),
+                    None => msg.push_str(&shown(&title, &misses, &other_json)),
+                }
             }
             Err(msg)
         }
@@ -138,6 +142,27 @@ pub fn check(expect: &Expect<'_>, seen: &[Seen], other_json: impl Fn(usize) -> S
     }
 }
 
+/// The keys of `other` (JSON objects) whose values differ from `reference`'s, as JSON
+/// (a key `reference` has and `other` lacks shows as null); None when either is not an
+/// object.
+fn differing(other: &str, reference: &str) -> Option<String> {
+    let (serde_json::Value::Object(o), serde_json::Value::Object(r)) =
+        (serde_json::from_str(other).ok()?, serde_json::from_str(reference).ok()?)
+    else {
+        return None;
+    };
+    let mut diff = serde_json::Map::new();
+    for (k, v) in &o {
+        if r.get(k) != Some(v) {
+            diff.insert(k.clone(), v.clone());
+        }
+    }
+    for k in r.keys().filter(|k| !o.contains_key(*k)) {
+        diff.insert(k.clone(), serde_json::Value::Null);
+    }
+    serde_json::to_string(&serde_json::Value::Object(diff)).ok()
+}
+
 fn count_phrase(n: usize, exactly: bool) -> String {
     let times = if n == 1 { "time" } else { "times" };
     if exactly {
@@ -186,7 +211,7 @@ fn sequence(seen: &[Seen]) -> String {
 }
 
 /// A titled list of events (#position and `other`), at most [`SHOWN`].
-fn shown(title: &str, at: &[usize], other_json: &impl Fn(usize) -> String) -> String {
+fn shown(title: &str, at: &[usize], other_json: &dyn Fn(usize) -> String) -> String {
     if at.is_empty() {
         return String::new();
     }
@@ -239,7 +264,7 @@ mod tests {
             "Expected \\local_archiving\\event\\archive_job_failed to be triggered exactly 2 times matching the \
              condition; it was 1 time.\nTriggered (3 events):\n  \\local_archiving\\event\\archive_job_created x1\n  \
              \\local_archiving\\event\\archive_job_failed x2\nNear misses (\\local_archiving\\event\\archive_job_failed \
-             not matching the condition):\n  #3 other: {\"cause\":\"c2\"}"
+             not matching the condition):\n  #3 other: {\"cause\":\"c2\"} (#2 has the rest)"
         );
         let none = Expect::Triggered {
             class: FAILED,
@@ -256,6 +281,30 @@ mod tests {
             times: Some(0),
         };
         assert_eq!(check(&zero, &[], other), Ok(()));
+    }
+
+    #[test]
+    fn a_near_miss_shows_what_differs_from_a_match() {
+        let s = seen(&[(FAILED, true), (FAILED, false)]);
+        let others = |i: usize| {
+            [
+                "{\"cause\":\"Timeout\",\"status\":240}",
+                "{\"cause\":\"Disk full\",\"status\":240}",
+            ][i]
+                .to_string()
+        };
+        let twice = Expect::Triggered {
+            class: FAILED,
+            condition: true,
+            times: Some(2),
+        };
+        let msg = check(&twice, &s, others).unwrap_err();
+        assert!(
+            msg.ends_with("  #2 other: {\"cause\":\"Disk full\"} (#1 has the rest)"),
+            "{msg}"
+        );
+        assert_eq!(differing("{\"a\":1}", "{\"a\":1,\"b\":2}").unwrap(), "{\"b\":null}");
+        assert_eq!(differing("[1]", "{}"), None);
     }
 
     #[test]

@@ -236,7 +236,9 @@ namespace moodle_events {
          * (counted like $this->assert…(), a failure is a PHPUnit failure); without it a
          * failure throws assertion_failed. The message says what was expected, lists each
          * class triggered with its count, and shows the other of the events of that class
-         * that $where refused.
+         * that $where refused (when some matched, only what differs from the first match).
+         * Only catalogue events' other is shown: inside Moodle the sink also holds other
+         * plugins' events.
          *
          * @param callable(event|\core\event\base): bool|null $where
          * @throws assertion_failed (without PHPUnit)

@@ -51,7 +51,8 @@ CONTROL
 cat >"$stage/DEBIAN/postinst" <<POSTINST
 #!/bin/sh
 set -e
-if [ "\$1" = configure ] && command -v phpenmod >/dev/null; then
+# Enabled on a first install only: an upgrade keeps an admin's phpdismod.
+if [ "\$1" = configure ] && [ -z "\$2" ] && command -v phpenmod >/dev/null; then
     phpenmod -v $phpv -s ALL moodle_events
 fi
 POSTINST

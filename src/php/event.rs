@@ -19,6 +19,7 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, ZendObject, Zval};
 use ext_php_rs::zend::{ce, ClassEntry};
+use std::rc::Rc;
 
 #[allow(
     clippy::expect_used,
@@ -110,7 +111,7 @@ impl Event {
     /// anonymous, no other), as each key given is one more for create() to check.
     fn create_data(&self) -> PhpResult<Zval> {
         let h = &self.rec.header;
-        let context = context_object(h.context.id);
+        let context = context_object(&h.context);
         let keys: &'static [&'static str] = &CREATE_KEYS[usize::from(context.is_none())];
         let data = zv::keyed_array(keys, |i| match keys[i] {
             "context" => context.as_ref().map(Zval::shallow_clone),
@@ -122,24 +123,38 @@ impl Event {
         Ok(data.into_zval(false)?)
     }
 
-    /// Inside Moodle, the event as its bridge class (a `\core\event\base`), built by
-    /// Moodle's create() from this event's data without validating it again, with its
-    /// time and copies of its record snapshots. None when there is no bridge class
-    /// (outside Moodle, or the class is not installed).
-    pub(crate) fn build_moodle_event(&self) -> PhpResult<Option<Zval>> {
-        let Some(class) = super::moodle::bridge_class(&self.rec.name.eventname)? else {
-            return Ok(None);
-        };
-        let data = self.create_data()?;
+    /// What handing this event to Moodle needs, read now: no PHP code runs here, and the
+    /// event is not borrowed once PHP code (autoloading, Moodle's create()) runs.
+    pub(crate) fn handover(&self) -> PhpResult<super::moodle::Handover> {
         let mut snapshots = ZendHashTable::new();
         for (id, stored) in self.rec.snapshots() {
             if let Some(record) = stored.object() {
                 snapshots.insert_at_index(id, snapshot_copy(&self.rec.name, record)?)?;
             }
         }
-        let snapshots = snapshots.into_zval(false)?;
-        let built = super::moodle::build(class, &self.rec.name.eventname, &data, self.rec.timecreated, &snapshots)?;
-        Ok(Some(built))
+        let h = &self.rec.header;
+        Ok(super::moodle::Handover {
+            data: self.create_data()?,
+            timecreated: self.rec.timecreated,
+            snapshots: snapshots.into_zval(false)?,
+            validated: super::moodle::Validated {
+                name: Rc::clone(&self.rec.name.eventname),
+                ids: [
+                    h.objectid,
+                    Some(h.context.id),
+                    Some(h.userid),
+                    Some(h.courseid),
+                    h.relateduserid,
+                ],
+                anonymous: h.anonymous,
+                other: self
+                    .rec
+                    .other
+                    .as_ref()
+                    .and_then(Zval::array)
+                    .map_or(0, |a| std::ptr::from_ref(a) as usize),
+            },
+        })
     }
 }
 
@@ -252,11 +267,13 @@ struct KnownContext {
     header: Option<(i64, Option<i64>, Option<i64>)>,
 }
 
-/// The context object of that id read in this request, if any.
-fn context_object(id: i64) -> Option<Zval> {
+/// A context object read in this request with exactly that id, level and instance, if
+/// any (else Moodle looks the id up itself).
+fn context_object(context: &ContextInfo) -> Option<Zval> {
+    let wanted = (context.id, context.level, context.instanceid);
     CONTEXTS.with_borrow(|c| {
         c.values()
-            .find(|k| k.header.is_some_and(|(known, _, _)| known == id))
+            .find(|k| k.header == Some(wanted) && context.level.is_some())
             .map(|k| k.held.shallow_clone())
     })
 }
@@ -678,10 +695,7 @@ impl Event {
     /// contextlevel, contextinstanceid); `$context` is asked for its course once per
     /// context and request, to check courseid against it.
     pub fn validate_data(data: &ZendHashTable, context: &mut ZendObject) -> PhpResult<()> {
-        if zv::named(data, "eventname")
-            .and_then(Zval::str)
-            .is_some_and(super::moodle::handed_over)
-        {
+        if super::moodle::handed_over(data) {
             return Ok(());
         }
         let mut held = Zval::new();
@@ -778,10 +792,12 @@ impl Event {
     /// triggered), made by Moodle's create() from this event's data, time and record
     /// snapshots, without validating again.
     pub fn moodle_event(&self) -> PhpResult<zv::MoodleEventObject> {
-        let built = self.build_moodle_event();
+        let handover = self.handover()?;
+        // PHP code runs from here on: `self` is not used again.
+        let built = super::moodle::hand_over(&handover);
         match super::engine::boundary(built)? {
             Some(event) => Ok(zv::MoodleEventObject(event)),
-            None => Err(no_bridge(self.eventname())),
+            None => Err(no_bridge(&handover.validated.name)),
         }
     }
 

@@ -102,7 +102,8 @@ pub fn redirect_events(only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
 #[php(name = "moodle_events\\capture")]
 #[php(optional = only)]
 pub fn capture(r#fn: Callback, only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
-    trigger::capture(&r#fn.0, class_names(only)?.as_deref())
+    let names = class_names(only)?;
+    engine::boundary(trigger::capture(&r#fn.0, names.as_deref()))
 }
 
 /// Is a sink capturing triggered events now?

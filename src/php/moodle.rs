@@ -7,8 +7,9 @@
 use super::engine;
 use super::zv;
 use ext_php_rs::exception::PhpResult;
-use ext_php_rs::types::Zval;
+use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::ClassEntry;
+use std::rc::Rc;
 
 unsafe extern "C" {
     fn zend_get_constant_str(name: *const std::ffi::c_char, len: usize) -> *mut Zval;
@@ -22,7 +23,7 @@ fn constant(name: &str) -> Option<&'static Zval> {
 }
 
 /// Inside Moodle: its setup defined `MOODLE_INTERNAL`, or its event base class is loaded.
-fn inside_moodle() -> bool {
+pub fn inside_moodle() -> bool {
     constant("MOODLE_INTERNAL").is_some() || zv::loaded_class("core\\event\\base").is_some()
 }
 
@@ -31,9 +32,32 @@ thread_local! {
     /// declared until the request ends).
     static BRIDGES: std::cell::RefCell<std::collections::HashMap<Box<str>, &'static ClassEntry>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
-    /// The event whose data is being handed to Moodle's create(), validated already: its
-    /// bridge's validate_data() checks nothing, once.
-    static HANDING_OVER: std::cell::RefCell<Option<std::rc::Rc<str>>> = const { std::cell::RefCell::new(None) };
+    /// The data being handed to Moodle's create(), validated already: the bridge's
+    /// validate_data() of exactly that data checks nothing, once.
+    static HANDING_OVER: std::cell::RefCell<Option<Validated>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The validated data of a hand-over, as Moodle's create() will have put it in
+/// `$this->data`: a validate_data() whose data differs in any of these (another event
+/// created meanwhile, say by code run from a context's `__get`) is validated as usual.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Validated {
+    pub name: Rc<str>,
+    /// objectid, contextid, userid, courseid, relateduserid.
+    pub ids: [Option<i64>; 5],
+    pub anonymous: bool,
+    /// The address of the (shared, never modified) `other` array; 0 for none.
+    pub other: usize,
+}
+
+/// A native event's hand-over, read from it before any PHP code runs.
+pub struct Handover {
+    /// Moodle's create() data.
+    pub data: Zval,
+    pub timecreated: i64,
+    /// Copies of the record snapshots, by id.
+    pub snapshots: Zval,
+    pub validated: Validated,
 }
 
 /// A catalogue event's bridge class, inside Moodle: the class of that name, autoloaded
@@ -58,33 +82,50 @@ pub fn bridge_class(eventname: &str) -> PhpResult<Option<&'static ClassEntry>> {
     Ok(Some(class))
 }
 
-/// Builds the Moodle event of a validated native one with its bridge class's
-/// `create_from_native_data()`: Moodle's create() with the native event's `data` (the
-/// keys create() takes), told that the extension has validated it, then the native
-/// event's time and record snapshots.
-pub fn build(
-    class: &ClassEntry,
-    eventname: &std::rc::Rc<str>,
-    data: &Zval,
-    timecreated: i64,
-    snapshots: &Zval,
-) -> PhpResult<Zval> {
-    let previous = HANDING_OVER.replace(Some(std::rc::Rc::clone(eventname)));
+/// The Moodle event of a validated native one, inside Moodle: its bridge class's
+/// `create_from_native_data()` (Moodle's create() with the native event's data, told that
+/// the extension has validated exactly that data), then the time and record snapshots.
+/// None when there is no bridge class.
+pub fn hand_over(h: &Handover) -> PhpResult<Option<Zval>> {
+    let Some(class) = bridge_class(&h.validated.name)? else {
+        return Ok(None);
+    };
+    let expected = Validated {
+        name: Rc::clone(&h.validated.name),
+        ..h.validated
+    };
+    let previous = HANDING_OVER.replace(Some(expected));
     let built = engine::call_static(
         class,
         "create_from_native_data",
-        &[data, &zv::long(timecreated), snapshots],
+        &[&h.data, &zv::long(h.timecreated), &h.snapshots],
     );
     HANDING_OVER.set(previous);
-    engine::settle(built)?
+    engine::settle(built)?.map(Some)
 }
 
-/// Whether Moodle's data of this event is the data being handed over (validated already);
-/// answers yes once.
-pub fn handed_over(eventname: &str) -> bool {
+/// Is this Moodle data exactly the data being handed over (validated already)? Answers
+/// yes once.
+pub fn handed_over(data: &ZendHashTable) -> bool {
     HANDING_OVER.with_borrow_mut(|h| {
-        h.take_if(|n| n.trim_start_matches('\\') == eventname.trim_start_matches('\\'))
-            .is_some()
+        h.take_if(|v| {
+            let int = |key: &str| zv::named(data, key).and_then(Zval::long);
+            let name = zv::named(data, "eventname").and_then(Zval::str).unwrap_or_default();
+            let other = zv::named(data, "other")
+                .and_then(Zval::array)
+                .map_or(0, |a| std::ptr::from_ref(a) as usize);
+            name.trim_start_matches('\\') == v.name.trim_start_matches('\\')
+                && [
+                    int("objectid"),
+                    int("contextid"),
+                    int("userid"),
+                    int("courseid"),
+                    int("relateduserid"),
+                ] == v.ids
+                && int("anonymous") == Some(i64::from(v.anonymous))
+                && other == v.other
+        })
+        .is_some()
     })
 }
 
@@ -105,8 +146,8 @@ thread_local! {
 /// Forgets the per-request lookup (at request start and end).
 pub fn request_boundary() {
     PHPUNIT_UTIL.set(None);
-    // The callables are request memory: dropped before the request's allocator goes.
     drop(BRIDGES.take());
+    drop(HANDING_OVER.take());
 }
 
 /// The names of Moodle's PHPUnit utility class: Moodle 4.5, 5.0 and 5.1 have the global

@@ -48,15 +48,15 @@ fn same_name(event: &Zval, name: &str) -> bool {
     event_of(event).is_some_and(|e| e.eventname() == name)
 }
 
-/// Does this captured event's class have that name (leading backslash optional)?
+/// Does this captured event's class have that name (leading backslash optional; PHP
+/// class names ignore case)?
 fn class_is(event: &Zval, name: &str) -> bool {
-    let name = name.trim_start_matches('\\');
     match event_of(event) {
-        Some(e) => e.eventname().trim_start_matches('\\') == name,
+        Some(e) => expect::same_class(e.eventname(), name),
         None => event
             .object()
             .and_then(|o| o.get_class_name().ok())
-            .is_some_and(|c| c.eq_ignore_ascii_case(name)),
+            .is_some_and(|c| expect::same_class(&c, name)),
     }
 }
 
@@ -109,7 +109,7 @@ impl Sink {
             condition: condition.is_some(),
             times,
         };
-        self.assert(&expectation, Some(&class), condition.as_ref())
+        super::engine::boundary(self.assert(&expectation, Some(&class), condition.as_ref()))
     }
 
     /// Asserts that no event of that class was triggered (with `$where`: none it accepts).
@@ -121,19 +121,19 @@ impl Sink {
             class: &class,
             condition: condition.is_some(),
         };
-        self.assert(&expectation, Some(&class), condition.as_ref())
+        super::engine::boundary(self.assert(&expectation, Some(&class), condition.as_ref()))
     }
 
     /// Asserts that no event was captured.
     pub fn assert_nothing_triggered(&self) -> PhpResult<()> {
-        self.assert(&Expect::Nothing, None, None)
+        super::engine::boundary(self.assert(&Expect::Nothing, None, None))
     }
 
     /// Asserts that events of these classes were triggered in this relative order (other
     /// events may come between them).
     pub fn assert_order(&self, eventnames: &[String]) -> PhpResult<()> {
         let names: Vec<&str> = eventnames.iter().map(String::as_str).collect();
-        self.assert(&Expect::Order(&names), None, None)
+        super::engine::boundary(self.assert(&Expect::Order(&names), None, None))
     }
 
     /// The first event, or the first of that class name.
@@ -256,10 +256,15 @@ fn accepts(condition: &super::Callback, event: &Zval) -> PhpResult<bool> {
     })
 }
 
-/// An event's `other` as JSON (for failure messages), read as Moodle code would.
+/// An event's `other` as JSON (for failure messages), read as Moodle code would; only of
+/// catalogue events (validated: no secret can be in them), not of other plugins' events
+/// that Moodle's sink holds too.
 fn other_json(event: &Zval) -> String {
     let other = match event_of(event) {
         Some(e) => e.rec.other.as_ref().map_or_else(Zval::null, Zval::shallow_clone),
+        None if crate::catalogue::resolve(&class_name(event)).is_err() => {
+            return "(not shown: not a catalogue event)".into();
+        }
         None => match event.object().map(|o| engine::call_method(o, "get_data", &[])) {
             Some(Ok(data)) => data
                 .array()

@@ -76,6 +76,11 @@ pub fn redirect_events(only: Option<&[String]>) -> PhpResult<Sink> {
 pub fn capture(f: &Zval, only: Option<&[String]>) -> PhpResult<Sink> {
     let sink = redirect_events(only)?;
     let ran = engine::settle(engine::call_callable(f, &[]));
+    if engine::bailed() {
+        // A fatal error: no more PHP code runs (closing Moodle's sink would); the caller's
+        // boundary goes on bailing out.
+        return Err(ran.err().unwrap_or_else(|| "a fatal error ended the request".into()));
+    }
     let closed = sink.close();
     ran??;
     closed?;
@@ -150,9 +155,14 @@ fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
 /// Moodle's create() builds the real Moodle event from its data (validated once, here)
 /// and Moodle's trigger() takes it to Moodle's sink or observers (and the log stores).
 pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
-    if !event.rec.is_triggered() && !with(|d| d.captures(&event.rec.name.eventname)) {
-        if let Some(bridged) = event.build_moodle_event()? {
-            let mut handle = event.into_zval(false)?;
+    let to_moodle =
+        !event.rec.is_triggered() && !with(|d| d.captures(&event.rec.name.eventname)) && moodle::inside_moodle();
+    let handover = if to_moodle { Some(event.handover()?) } else { None };
+    // From here on PHP code may run (autoloading, Moodle's create(), observers), which may
+    // use this event too: it is reached through its handle only.
+    let mut handle = event.into_zval(false)?;
+    if let Some(handover) = handover {
+        if let Some(bridged) = moodle::hand_over(&handover)? {
             set_state(&mut handle, |rec| rec.mark_triggered().map_err(throw))?;
             let triggered = moodle::trigger(&bridged);
             set_state(&mut handle, |rec| {
@@ -163,26 +173,31 @@ pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
         }
     }
     let max = super::limits().max_sink_events;
-    if !event.rec.is_triggered() && with(|d| d.sink_is_full(max, &event.rec.name.eventname)) {
-        return Err(sink_full(&event.rec.name.eventname, max));
-    }
-    event.rec.mark_triggered().map_err(throw)?;
-    let name = Rc::clone(&event.rec.name.eventname);
-    let mut handle = event.into_zval(false)?;
+    let name = {
+        let event = event_in(&mut handle)?;
+        if !event.rec.is_triggered() && with(|d| d.sink_is_full(max, &event.rec.name.eventname)) {
+            return Err(sink_full(&event.rec.name.eventname, max));
+        }
+        event.rec.mark_triggered().map_err(throw)?;
+        Rc::clone(&event.rec.name.eventname)
+    };
     let outcome = with(|d| d.trigger(handle.shallow_clone(), &name));
     let delivered = if outcome == Outcome::Dispatch {
         deliver()
     } else {
         Ok(())
     };
-    // Through the handle, not `event`: observers may have used the object meanwhile.
-    if let Some(obj) = handle
+    // Observers may have used the object meanwhile: borrowed again through the handle.
+    event_in(&mut handle)?.rec.mark_dispatched();
+    delivered
+}
+
+/// The event a handle holds, borrowed for the moment.
+fn event_in(handle: &mut Zval) -> PhpResult<&mut ZendClassObject<Event>> {
+    handle
         .object_mut()
         .and_then(ZendClassObject::<Event>::from_zend_obj_mut)
-    {
-        obj.rec.mark_dispatched();
-    }
-    delivered
+        .ok_or_else(|| "the event is gone".into())
 }
 
 /// SPL's `OverflowException` for a trigger into a full sink (the event stays untriggered).

@@ -179,6 +179,23 @@ final class BridgeTest extends TestCase {
         $this->assertFalse($native->is_triggered());
         $this->assertEquals($event, $class::create_from_native($native), 'create_from_native() is moodle_event()');
 
+        // Validated once: with the size limit tightened after the native create(), the
+        // hand-over still goes through (validating again would refuse it), while Moodle's
+        // create() of the same data is refused.
+        $native = event::create_from_job($class, fixtures::job_for('archive_job_failed'), ['cause' => str_repeat('x', 300)]);
+        $old = ini_set('moodle_events.max_other_bytes', '256');
+        try {
+            $this->assertSame($native->get_data(), $native->moodle_event()->get_data());
+            try {
+                $class::create(['objectid' => $native->objectid, 'contextid' => 34, 'other' => $native->other]);
+                $this->fail('the tightened limit applies to create()');
+            } catch (\coding_exception $e) {
+                $this->assertStringContainsString($class . ': other:', $e->getMessage());
+            }
+        } finally {
+            ini_set('moodle_events.max_other_bytes', $old);
+        }
+
         // Not validating the data handed over is used up by it: the next create() of the
         // same class validates, and so does create_from_native_data() called from PHP.
         $bad = ['objectid' => 1, 'contextid' => 34, 'other' => ['cause' => '']];

@@ -63,6 +63,10 @@ final class AssertionsTest extends TestCase {
             . "\nNear misses (" . self::FAILED . " not matching the condition):\n  #2 other: " . $other('The storage was full')
             . "\n  #3 other: " . $other('Timeout'),
             $this->failure_of(fn() => $sink->assert_triggered(self::FAILED, fn(event $e) => $e->other['cause'] === 'Disk full')));
+        $this->assertSame('Expected ' . self::FAILED . ' to be triggered exactly 2 times matching the condition; it was 1 time.'
+            . $list . "\nNear misses (" . self::FAILED . " not matching the condition):\n"
+            . '  #2 other: {"cause":"The storage was full"} (#3 has the rest)',
+            $this->failure_of(fn() => $sink->assert_triggered(self::FAILED, fn(event $e) => $e->other['cause'] === 'Timeout', 2)));
         $this->assertSame('Expected ' . self::FAILED . ' to be triggered exactly 1 time; it was 2 times.' . $list,
             $this->failure_of(fn() => $sink->assert_triggered(self::FAILED, null, 1)));
         $this->assertSame('Expected ' . self::COMPLETED . ' to be triggered; it was not.' . $list,
