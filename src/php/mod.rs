@@ -102,8 +102,9 @@ pub fn redirect_events(only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
 #[php(name = "moodle_events\\capture")]
 #[php(optional = only)]
 pub fn capture(r#fn: Callback, only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
-    let names = class_names(only)?;
-    engine::boundary(trigger::capture(&r#fn.0, names.as_deref()))
+    // Everything of ours is dropped before a fatal error's bailout goes on.
+    let outcome = class_names(only).and_then(|names| trigger::capture(&r#fn.0, names.as_deref()));
+    engine::boundary(outcome)
 }
 
 /// Is a sink capturing triggered events now?

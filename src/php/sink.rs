@@ -96,44 +96,32 @@ impl Sink {
         r#where: Option<super::Callback>,
         times: Option<i64>,
     ) -> PhpResult<()> {
-        let condition = r#where;
-        let class = expect::canonical(&eventname.lossy());
-        let times = match times {
-            Some(t) => {
-                Some(usize::try_from(t).map_err(|_| format!("assert_triggered(): times must be 0 or more, got {t}"))?)
-            }
-            None => None,
-        };
-        let expectation = Expect::Triggered {
-            class: &class,
-            condition: condition.is_some(),
-            times,
-        };
-        super::engine::boundary(self.assert(&expectation, Some(&class), condition.as_ref()))
+        // Everything of ours is dropped before a fatal error's bailout goes on.
+        let outcome = self.triggered(&eventname.lossy(), r#where, times);
+        super::engine::boundary(outcome)
     }
 
     /// Asserts that no event of that class was triggered (with `$where`: none it accepts).
     #[php(optional = r#where)]
     pub fn assert_not_triggered(&self, eventname: NameArg<'_>, r#where: Option<super::Callback>) -> PhpResult<()> {
-        let condition = r#where;
-        let class = expect::canonical(&eventname.lossy());
-        let expectation = Expect::NotTriggered {
-            class: &class,
-            condition: condition.is_some(),
-        };
-        super::engine::boundary(self.assert(&expectation, Some(&class), condition.as_ref()))
+        let outcome = self.not_triggered(&eventname.lossy(), r#where);
+        super::engine::boundary(outcome)
     }
 
     /// Asserts that no event was captured.
     pub fn assert_nothing_triggered(&self) -> PhpResult<()> {
-        super::engine::boundary(self.assert(&Expect::Nothing, None, None))
+        let outcome = self.assert(&Expect::Nothing, None, None);
+        super::engine::boundary(outcome)
     }
 
     /// Asserts that events of these classes were triggered in this relative order (other
     /// events may come between them).
     pub fn assert_order(&self, eventnames: &[String]) -> PhpResult<()> {
-        let names: Vec<&str> = eventnames.iter().map(String::as_str).collect();
-        super::engine::boundary(self.assert(&Expect::Order(&names), None, None))
+        let outcome = {
+            let names: Vec<&str> = eventnames.iter().map(String::as_str).collect();
+            self.assert(&Expect::Order(&names), None, None)
+        };
+        super::engine::boundary(outcome)
     }
 
     /// The first event, or the first of that class name.
@@ -188,6 +176,31 @@ impl Sink {
 }
 
 impl Sink {
+    fn triggered(&self, eventname: &str, condition: Option<super::Callback>, times: Option<i64>) -> PhpResult<()> {
+        let class = expect::canonical(eventname);
+        let times = match times {
+            Some(t) => {
+                Some(usize::try_from(t).map_err(|_| format!("assert_triggered(): times must be 0 or more, got {t}"))?)
+            }
+            None => None,
+        };
+        let expectation = Expect::Triggered {
+            class: &class,
+            condition: condition.is_some(),
+            times,
+        };
+        self.assert(&expectation, Some(&class), condition.as_ref())
+    }
+
+    fn not_triggered(&self, eventname: &str, condition: Option<super::Callback>) -> PhpResult<()> {
+        let class = expect::canonical(eventname);
+        let expectation = Expect::NotTriggered {
+            class: &class,
+            condition: condition.is_some(),
+        };
+        self.assert(&expectation, Some(&class), condition.as_ref())
+    }
+
     /// The events this sink shows, in trigger order.
     fn shown(&self) -> PhpResult<Vec<Zval>> {
         match &self.inner {

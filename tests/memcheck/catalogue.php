@@ -72,7 +72,12 @@ foreach ($ext->getFunctions() as $f) {
         $p->isDefaultValueAvailable() && $p->getDefaultValue();
     }
 }
-check(count($ext->getClasses()) === 4 && count($ext->getFunctions()) === 4, 'reflection: '
-    . count($ext->getClasses()) . ' classes, ' . count($ext->getFunctions()) . ' functions');
+// As many classes and functions as the stub declares (StubTest compares them in full).
+$stub = file_get_contents(dirname(__DIR__, 2) . '/stubs/moodle_events.stub.php');
+$classes = preg_match_all('/^    (?:final )?class \w+/m', $stub);
+$functions = preg_match_all('/^    function \w+\(/m', $stub);
+check($classes > 0 && count($ext->getClasses()) === $classes && count($ext->getFunctions()) === $functions,
+    'reflection: ' . count($ext->getClasses()) . " classes (stub: $classes), " . count($ext->getFunctions())
+    . " functions (stub: $functions)");
 (string)$ext;
 finish();
