@@ -42,9 +42,13 @@ impl Report {
         let (o, n) = (semver(old)?, semver(new)?);
         if !self.breaking.is_empty() && n.0 <= o.0 {
             return Err(format!(
-                "{} breaking change{} need a new major version: {new} keeps major {} of {old}",
-                self.breaking.len(),
-                if self.breaking.len() == 1 { "" } else { "s" },
+                "{} need{} a new major version: {new} keeps major {} of {old}",
+                if self.breaking.len() == 1 {
+                    "1 breaking change".to_string()
+                } else {
+                    format!("{} breaking changes", self.breaking.len())
+                },
+                if self.breaking.len() == 1 { "s" } else { "" },
                 n.0
             ));
         }
