@@ -60,12 +60,6 @@ pub struct Handover {
     pub validated: Validated,
 }
 
-/// Whether a native event of that name may go to Moodle: its bridge class was found in
-/// this request already, or this is Moodle (where it may be found).
-pub fn may_hand_over(eventname: &str) -> bool {
-    BRIDGES.with_borrow(|b| b.contains_key(eventname)) || inside_moodle()
-}
-
 /// A catalogue event's bridge class, inside Moodle: the class of that name, autoloaded
 /// (which loads `\core\event\base` too), when it is a `\core\event\base`. Looked up
 /// once per request; a class not found is looked for again next time.

@@ -155,9 +155,8 @@ fn drop_outside(left: dispatch::Leftovers<Zval, Zval>) {
 /// Moodle's create() builds the real Moodle event from its data (validated once, here)
 /// and Moodle's trigger() takes it to Moodle's sink or observers (and the log stores).
 pub fn trigger(event: &mut ZendClassObject<Event>) -> PhpResult<()> {
-    let to_moodle = !event.rec.is_triggered()
-        && !with(|d| d.captures(&event.rec.name.eventname))
-        && moodle::may_hand_over(&event.rec.name.eventname);
+    let to_moodle =
+        !event.rec.is_triggered() && !with(|d| d.captures(&event.rec.name.eventname)) && moodle::inside_moodle();
     let handover = if to_moodle { Some(event.handover()?) } else { None };
     // From here on PHP code may run (autoloading, Moodle's create(), observers), which may
     // use this event too: it is reached through its handle only.
