@@ -4,8 +4,46 @@
 //! `moodle-events-gen bc-check` resolves two catalogues with it into their contracts
 //! ([`Contract`]) to compare. Depends on serde alone (build.rs includes this file).
 
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+
+/// A JSON object read in its file order (the tables built from it keep that order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ordered<T>(pub Vec<(String, T)>);
+
+impl<T> Ordered<T> {
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Ordered<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<T>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, T>()? {
+                    if out.iter().any(|(seen, _): &(String, T)| *seen == k) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                    }
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -13,10 +51,10 @@ pub struct Catalogue {
     #[serde(rename = "$comment", default)]
     pub comment: Option<String>,
     pub version: String,
-    pub locations: BTreeMap<String, String>,
+    pub locations: Ordered<String>,
     pub families: Vec<FamilyDef>,
-    pub tables: BTreeMap<String, Vec<String>>,
-    pub valuesets: BTreeMap<String, BTreeMap<String, i64>>,
+    pub tables: Ordered<Vec<String>>,
+    pub valuesets: Ordered<Ordered<i64>>,
     pub keys: BTreeMap<String, KeyDef>,
     pub events: Vec<EventDefJson>,
 }
@@ -77,7 +115,7 @@ pub enum FormatName {
 #[serde(deny_unknown_fields)]
 pub struct UrlDef {
     pub path: String,
-    pub params: BTreeMap<String, String>,
+    pub params: Ordered<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,7 +312,7 @@ impl Catalogue {
             .valuesets
             .get(set)
             .ok_or_else(|| format!("{what}: unknown valueset `{set}`"))?;
-        let mut v: Vec<i64> = values.values().copied().collect();
+        let mut v: Vec<i64> = values.iter().map(|(_, v)| *v).collect();
         v.sort_unstable();
         Ok(v)
     }
