@@ -212,6 +212,15 @@ pub fn boundary<R>(result: PhpResult<R>) -> PhpResult<R> {
     result
 }
 
+/// The body of a PHP-facing function or method that may run PHP code: `f` runs, every
+/// value it made is dropped when it returns, and then a fatal error's bailout caught
+/// meanwhile goes on ([`boundary`]). Nothing of ours may be alive across the bailout (a
+/// longjmp skips destructors), which this shape ensures.
+pub fn entry<R>(f: impl FnOnce() -> PhpResult<R>) -> PhpResult<R> {
+    let outcome = f();
+    boundary(outcome)
+}
+
 /// At request start-up: a bailout caught in the last request is not this one's.
 pub fn forget_bailout() {
     BAILED.set(false);

@@ -686,7 +686,7 @@ impl Event {
         let data = unsafe { zv::array_view(data) };
         let input = validate::split_create_data(&ev, &*data).map_err(throw)?;
         let other = input.other.map(|o| zv::detach(o, detach_depth()));
-        super::engine::boundary(build(ev, &input, other, None).map(into_object))
+        super::engine::entry(|| build(ev, &input, other, None).map(into_object))
     }
 
     /// Validates Moodle's own data of a catalogue event (`$this->data` once Moodle's
@@ -700,25 +700,25 @@ impl Event {
         }
         let mut held = Zval::new();
         held.set_object(context);
-        super::engine::boundary(check_moodle_data(data, &held))
+        super::engine::entry(|| check_moodle_data(data, &held))
     }
 
     /// archive_job_* and write_task_* from a local_archiving_job row.
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
     pub fn create_from_job(eventname: NameArg<'_>, job: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
-        super::engine::boundary(create_from(eventname.utf8()?, Factory::Job, job, other.0).map(into_object))
+        super::engine::entry(|| create_from(eventname.utf8()?, Factory::Job, job, other.0).map(into_object))
     }
 
     /// task_* from a local_archiving_activity_task row.
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
     pub fn create_from_task(eventname: NameArg<'_>, task: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
-        super::engine::boundary(create_from(eventname.utf8()?, Factory::Task, task, other.0).map(into_object))
+        super::engine::entry(|| create_from(eventname.utf8()?, Factory::Task, task, other.0).map(into_object))
     }
 
     /// read_task_* from a local_archiving_file row (with its job's contextid).
     #[php(defaults(other = zv::ArrayArg::EMPTY))]
     pub fn create_from_file(eventname: NameArg<'_>, file: &mut ZendObject, other: zv::ArrayArg<'_>) -> EventResult {
-        super::engine::boundary(create_from(eventname.utf8()?, Factory::File, file, other.0).map(into_object))
+        super::engine::entry(|| create_from(eventname.utf8()?, Factory::File, file, other.0).map(into_object))
     }
 
     /// transmission_* from the forwarded event (ours or a Moodle event).
@@ -728,7 +728,7 @@ impl Event {
         forwarded: &mut ZendObject,
         other: zv::ArrayArg<'_>,
     ) -> EventResult {
-        super::engine::boundary(create_from(eventname.utf8()?, Factory::Event, forwarded, other.0).map(into_object))
+        super::engine::entry(|| create_from(eventname.utf8()?, Factory::Event, forwarded, other.0).map(into_object))
     }
 
     /// The 17 Moodle fields, in Moodle's order.
@@ -739,13 +739,14 @@ impl Event {
     /// A data field; anything else is PHP's "Undefined property" warning and null.
     /// Property names are taken as any bytes (a name that is not UTF-8 is simply no field).
     pub fn __get(&self, name: NameArg<'_>) -> PhpResult<Zval> {
-        let field = std::str::from_utf8(name.0.as_bytes()).ok();
-        let value = match field.and_then(|f| self.field_zval(f)) {
-            Some(v) => Ok(v),
-            None => super::engine::warn(&format!("Undefined property: moodle_events\\event::${}", name.lossy()))
-                .map(|()| Zval::null()),
-        };
-        super::engine::boundary(value)
+        super::engine::entry(|| {
+            let field = std::str::from_utf8(name.0.as_bytes()).ok();
+            match field.and_then(|f| self.field_zval(f)) {
+                Some(v) => Ok(v),
+                None => super::engine::warn(&format!("Undefined property: moodle_events\\event::${}", name.lossy()))
+                    .map(|()| Zval::null()),
+            }
+        })
     }
 
     pub fn __isset(&self, name: NameArg<'_>) -> bool {
@@ -792,17 +793,18 @@ impl Event {
     /// triggered), made by Moodle's create() from this event's data, time and record
     /// snapshots, without validating again.
     pub fn moodle_event(&self) -> PhpResult<zv::MoodleEventObject> {
-        let handover = self.handover()?;
-        // PHP code runs from here on: `self` is not used again.
-        let built = super::moodle::hand_over(&handover);
-        match super::engine::boundary(built)? {
-            Some(event) => Ok(zv::MoodleEventObject(event)),
-            None => Err(no_bridge(&handover.validated.name)),
-        }
+        super::engine::entry(|| {
+            let handover = self.handover()?;
+            // PHP code runs from here on: `self` is not used again.
+            match super::moodle::hand_over(&handover)? {
+                Some(event) => Ok(zv::MoodleEventObject(event)),
+                None => Err(no_bridge(&handover.validated.name)),
+            }
+        })
     }
 
     pub fn trigger(self_: &mut ZendClassObject<Event>) -> PhpResult<()> {
-        super::engine::boundary(super::trigger::trigger(self_))
+        super::engine::entry(|| super::trigger::trigger(self_))
     }
 
     pub fn is_triggered(&self) -> bool {
@@ -818,12 +820,7 @@ impl Event {
         table: NameArg<'_>,
         record: &mut ZendObject,
     ) -> PhpResult<()> {
-        let added = {
-            let table = table.lossy();
-            add_snapshot(self_, &table, record)
-        };
-        // Every value of ours is dropped before a caught bailout goes on.
-        super::engine::boundary(added)
+        super::engine::entry(|| add_snapshot(self_, &table.lossy(), record))
     }
 
     /// A copy of the snapshot (changing it changes nothing in the event), or null.

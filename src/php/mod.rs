@@ -102,9 +102,10 @@ pub fn redirect_events(only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
 #[php(name = "moodle_events\\capture")]
 #[php(optional = only)]
 pub fn capture(r#fn: Callback, only: Option<&ZendHashTable>) -> PhpResult<sink::Sink> {
-    // Everything of ours is dropped before a fatal error's bailout goes on.
-    let outcome = class_names(only).and_then(|names| trigger::capture(&r#fn.0, names.as_deref()));
-    engine::boundary(outcome)
+    engine::entry(|| {
+        let names = class_names(only)?;
+        trigger::capture(&r#fn.0, names.as_deref())
+    })
 }
 
 /// Is a sink capturing triggered events now?

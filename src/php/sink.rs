@@ -96,32 +96,27 @@ impl Sink {
         r#where: Option<super::Callback>,
         times: Option<i64>,
     ) -> PhpResult<()> {
-        // Everything of ours is dropped before a fatal error's bailout goes on.
-        let outcome = self.triggered(&eventname.lossy(), r#where, times);
-        super::engine::boundary(outcome)
+        super::engine::entry(|| self.triggered(&eventname.lossy(), r#where, times))
     }
 
     /// Asserts that no event of that class was triggered (with `$where`: none it accepts).
     #[php(optional = r#where)]
     pub fn assert_not_triggered(&self, eventname: NameArg<'_>, r#where: Option<super::Callback>) -> PhpResult<()> {
-        let outcome = self.not_triggered(&eventname.lossy(), r#where);
-        super::engine::boundary(outcome)
+        super::engine::entry(|| self.not_triggered(&eventname.lossy(), r#where))
     }
 
     /// Asserts that no event was captured.
     pub fn assert_nothing_triggered(&self) -> PhpResult<()> {
-        let outcome = self.assert(&Expect::Nothing, None, None);
-        super::engine::boundary(outcome)
+        super::engine::entry(|| self.assert(&Expect::Nothing, None, None))
     }
 
     /// Asserts that events of these classes were triggered in this relative order (other
     /// events may come between them).
     pub fn assert_order(&self, eventnames: &[String]) -> PhpResult<()> {
-        let outcome = {
+        super::engine::entry(|| {
             let names: Vec<&str> = eventnames.iter().map(String::as_str).collect();
             self.assert(&Expect::Order(&names), None, None)
-        };
-        super::engine::boundary(outcome)
+        })
     }
 
     /// The first event, or the first of that class name.
