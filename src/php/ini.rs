@@ -12,11 +12,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The current values, in the order of [`SETTINGS`] (a php.ini value, or an `ini_set()`
 /// of this request: PHP restores the php.ini value through [`on_modify`] at its end).
-static CURRENT: [AtomicUsize; 3] = [
-    AtomicUsize::new(SETTINGS[0].default),
-    AtomicUsize::new(SETTINGS[1].default),
-    AtomicUsize::new(SETTINGS[2].default),
-];
+static CURRENT: [AtomicUsize; SETTINGS.len()] = defaults();
+
+const fn defaults() -> [AtomicUsize; SETTINGS.len()] {
+    let mut values = [const { AtomicUsize::new(0) }; SETTINGS.len()];
+    let mut i = 0;
+    while i < SETTINGS.len() {
+        values[i] = AtomicUsize::new(SETTINGS[i].default);
+        i += 1;
+    }
+    values
+}
 
 pub fn limits() -> Limits {
     Limits::from_values(CURRENT.each_ref().map(|c| c.load(Ordering::Relaxed)))
@@ -27,25 +33,55 @@ const FAILURE: c_int = -1;
 /// `ZEND_INI_STAGE_RUNTIME`: an `ini_set()` from a script.
 const STAGE_RUNTIME: c_int = 1 << 4;
 
-const fn entry(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) -> IniEntryDef {
-    let mut def = IniEntryDef::new(name, default, IniEntryPermission::All);
-    def.on_modify = Some(on_modify);
-    def
+/// A `'static` C string of `s`, for the engine's table (made at module start-up, kept for
+/// the process's life).
+fn leaked(s: String) -> &'static std::ffi::CStr {
+    match std::ffi::CString::new(s) {
+        Ok(c) => Box::leak(c.into_boxed_c_str()),
+        Err(_) => c"",
+    }
 }
 
-/// The php.ini names and defaults of [`SETTINGS`], as the C strings the engine needs (a
-/// test checks they are the same).
-static ENTRIES: IniEntryDefs<4> = IniEntryDefs::new([
-    entry(c"moodle_events.max_depth", c"32"),
-    entry(c"moodle_events.max_other_bytes", c"65536"),
-    entry(c"moodle_events.max_sink_events", c"1000000"),
-    IniEntryDef::end(),
-]);
+type Entries = IniEntryDefs<{ SETTINGS.len() + 1 }>;
+
+/// The table made, kept for the process's life (and so reachable, not leaked).
+static ENTRIES: std::sync::atomic::AtomicPtr<Entries> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// The engine's table of [`SETTINGS`]: names and defaults as the C strings it needs, then
+/// the end marker. Made from them once (at module start-up) and kept.
+fn entries() -> &'static Entries {
+    let made = ENTRIES.load(Ordering::Acquire);
+    // SAFETY: a non-null pointer is a table leaked below, never freed or changed.
+    if let Some(table) = unsafe { made.as_ref() } {
+        return table;
+    }
+    let table: &'static mut Entries = Box::leak(Box::new(make_entries()));
+    match ENTRIES.compare_exchange(std::ptr::null_mut(), table, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => table,
+        // SAFETY: as above; another thread made it first (ours stays unused).
+        Err(other) => unsafe { &*other },
+    }
+}
+
+fn make_entries() -> Entries {
+    IniEntryDefs::new(std::array::from_fn(|i| match SETTINGS.get(i) {
+        Some(setting) => {
+            let mut def = IniEntryDef::new(
+                leaked(setting.name.to_string()),
+                leaked(setting.default.to_string()),
+                IniEntryPermission::All,
+            );
+            def.on_modify = Some(on_modify);
+            def
+        }
+        None => IniEntryDef::end(),
+    }))
+}
 
 /// Registers the settings; called once at module start-up (PHP then calls [`on_modify`]
 /// with each php.ini value or default).
 pub fn register(module_number: i32) {
-    IniEntryDef::register(ENTRIES.as_slice(), module_number);
+    IniEntryDef::register(entries().as_slice(), module_number);
 }
 
 /// PHP's `on_modify` handler: accepts a value within the setting's range, refuses (and,
@@ -114,7 +150,7 @@ mod tests {
 
     #[test]
     fn entries_are_the_settings() {
-        let entries = ENTRIES.as_slice();
+        let entries = entries().as_slice();
         assert_eq!(entries.len(), SETTINGS.len() + 1);
         for (e, s) in entries.iter().zip(&SETTINGS) {
             // SAFETY: the table's strings are 'static C strings.
