@@ -11,7 +11,7 @@ GEN      := cargo run -q --no-default-features --features gen --bin moodle-event
 export RUST_BACKTRACE := 0
 
 .PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-extension bench-smoke bench-moodle docs fuzz fuzz-core fuzz-php memcheck
-.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize deb test-deb schemas
+.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize deb test-deb schemas mutants
 
 deps:
 	@[ -n "$(NO_DEPS)" ] || sh scripts/deps.sh
@@ -96,6 +96,14 @@ test-moodle-45: build
 
 test-moodle-51: build
 	bash scripts/moodle/run.sh test 51
+
+## Mutation testing of the pure-Rust core with cargo-mutants (installed on first use; not
+## run by CI: it takes long). MUTANTS_ARGS narrows or extends it, e.g.
+## MUTANTS_ARGS="-f src/expect.rs"; results in mutants.out/.
+mutants:
+	command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
+	cargo mutants --no-default-features -e 'src/php/**' -e 'src/bin/**' -e src/bridge.rs \
+		-e src/install.rs -e src/docs.rs -e src/fuzzing.rs $(MUTANTS_ARGS)
 
 ## The JSON Schema of every event's data (README: the catalogue as a contract).
 schemas:

@@ -177,14 +177,11 @@ fn triggered_list(seen: &[Seen]) -> String {
     if seen.is_empty() {
         return "\nNothing was triggered.".into();
     }
-    let mut classes: Vec<(&str, usize, usize)> = Vec::new();
+    let mut classes: Vec<(&str, usize)> = Vec::new();
     for s in seen {
-        match classes.iter_mut().find(|(c, _, _)| same_class(c, &s.class)) {
-            Some(entry) => {
-                entry.1 += 1;
-                entry.2 += usize::from(s.matched);
-            }
-            None => classes.push((&s.class, 1, usize::from(s.matched))),
+        match classes.iter_mut().find(|(c, _)| same_class(c, &s.class)) {
+            Some(entry) => entry.1 += 1,
+            None => classes.push((&s.class, 1)),
         }
     }
     let mut out = format!(
@@ -192,7 +189,7 @@ fn triggered_list(seen: &[Seen]) -> String {
         seen.len(),
         if seen.len() == 1 { "event" } else { "events" }
     );
-    for (class, n, _) in classes {
+    for (class, n) in classes {
         out.push_str(&format!("\n  {} x{n}", canonical(class)));
     }
     out
@@ -356,6 +353,19 @@ mod tests {
             msg.contains("#5 other") && !msg.contains("#6 other") && msg.ends_with("… and 2 more"),
             "{msg}"
         );
+        let msg = check(
+            &Expect::NotTriggered {
+                class: FAILED,
+                condition: false,
+            },
+            &hits[..5],
+            other,
+        )
+        .unwrap_err();
+        assert!(
+            msg.ends_with("#5 other: {\"cause\":\"c4\"}"),
+            "exactly five, no \"more\" line: {msg}"
+        );
     }
 
     #[test]
@@ -363,6 +373,12 @@ mod tests {
         let s = seen(&[(CREATED, false), ("\\x\\event\\other_thing", false), (FAILED, false)]);
         assert_eq!(check(&Expect::Order(&[CREATED, FAILED]), &s, other), Ok(()));
         assert_eq!(check(&Expect::Order(&[]), &s, other), Ok(()));
+        // Each class is looked for after the one before: one event cannot count twice.
+        let twice = check(&Expect::Order(&[FAILED, FAILED]), &s, other).unwrap_err();
+        assert!(
+            twice.contains(&format!("; {FAILED} was not triggered after {FAILED}.")),
+            "{twice}"
+        );
         assert_eq!(
             check(
                 &Expect::Order(&[FAILED, "local_archiving\\event\\ARCHIVE_JOB_CREATED"]),
