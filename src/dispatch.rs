@@ -440,6 +440,45 @@ mod tests {
     }
 
     #[test]
+    fn a_dispatcher_is_empty_only_with_nothing_in_it() {
+        let empty = || -> Dispatcher<&'static str, &'static str> { Dispatcher::default() };
+        assert!(empty().is_empty());
+        let mut observed = empty();
+        observed.observe("\\a", "obs", 0);
+        assert!(!observed.is_empty(), "an observer");
+        let mut redirected = empty();
+        let _sink = redirected.redirect();
+        assert!(!redirected.is_empty(), "an active sink");
+        let mut queued = empty();
+        assert_eq!(queued.trigger("e", "\\a"), Outcome::Dispatch);
+        assert!(!queued.is_empty(), "an event being delivered");
+    }
+
+    #[test]
+    fn a_sink_reads_back_what_it_captured() {
+        let mut d: Dispatcher<&'static str, &'static str> = Dispatcher::default();
+        let (sink, _) = d.redirect();
+        assert!(sink.is_empty() && sink.get(0).is_none() && sink.position(|_| true).is_none());
+        assert_eq!(d.trigger("e1", "\\a"), Outcome::Captured);
+        assert_eq!(d.trigger("e2", "\\b"), Outcome::Captured);
+        assert!(!sink.is_empty());
+        assert_eq!((sink.get(0), sink.get(1), sink.get(2)), (Some("e1"), Some("e2"), None));
+        assert_eq!(sink.position(|e| *e == "e2"), Some(1));
+        assert_eq!(sink.position(|e| *e == "e3"), None);
+    }
+
+    #[test]
+    fn moodle_taking_over_stops_the_extensions_sink() {
+        let mut d: Dispatcher<&'static str, &'static str> = Dispatcher::default();
+        let (sink, _) = d.redirect();
+        let stopped = d.stop_redirecting().expect("the active sink is handed back");
+        assert!(Rc::ptr_eq(&stopped, &sink) && !sink.is_open() && !d.is_redirecting());
+        assert!(d.stop_redirecting().is_none(), "nothing is active any more");
+        assert_eq!(d.trigger("e", "\\a"), Outcome::Dispatch, "no longer captured");
+        assert!(sink.is_empty());
+    }
+
+    #[test]
     fn a_sink_for_some_events_lets_the_others_dispatch() {
         let mut d: Dispatcher<&'static str, &'static str> = Dispatcher::default();
         d.observe("\\b", "obs", 0);
