@@ -214,10 +214,7 @@ fn no_bridge(eventname: &str) -> PhpException {
         "{eventname}: moodle_event(): no Moodle event class {eventname} (only inside Moodle, with the \
          plugin's generated event classes installed)"
     );
-    match zv::loaded_class("LogicException") {
-        Some(ce) => PhpException::new(msg, 0, ce),
-        None => PhpException::from_message(msg),
-    }
+    super::exception::of_class("LogicException", msg)
 }
 
 /// [`Event::validate_data`].

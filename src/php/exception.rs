@@ -64,6 +64,15 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         .register()
 }
 
+/// An exception of one of PHP's own classes (`TypeError`, `LogicException`, …), or a plain
+/// `\Exception` should that class be missing.
+pub fn of_class(class: &str, message: String) -> PhpException {
+    match super::zv::loaded_class(class) {
+        Some(ce) => PhpException::new(message, 0, ce),
+        None => PhpException::from_message(message),
+    }
+}
+
 /// A failed sink assertion outside PHPUnit.
 pub fn assertion_failed(message: String) -> PhpException {
     match registered(&ASSERTION_CE) {

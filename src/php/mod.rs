@@ -78,10 +78,7 @@ fn class_names(only: Option<&ZendHashTable>) -> PhpResult<Option<Vec<String>>> {
             Some(name) => names.push(name.to_string()),
             None => {
                 let msg = format!("only: event class names (strings) expected, got {}", zv::type_name(v));
-                return Err(match zv::loaded_class("TypeError") {
-                    Some(ce) => ext_php_rs::exception::PhpException::new(msg, 0, ce),
-                    None => msg.into(),
-                });
+                return Err(exception::of_class("TypeError", msg));
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::dispatch;
 use crate::expect::{self, Expect, Seen};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
-use ext_php_rs::exception::{PhpException, PhpResult};
+use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
@@ -257,10 +257,7 @@ fn accepts(condition: &super::Callback, event: &Zval) -> PhpResult<bool> {
             "the where condition must return bool, {} returned",
             zv::type_name(&answer)
         );
-        match zv::loaded_class("TypeError") {
-            Some(ce) => PhpException::new(msg, 0, ce),
-            None => PhpException::from_message(msg),
-        }
+        super::exception::of_class("TypeError", msg)
     })
 }
 

@@ -206,10 +206,7 @@ fn sink_full(eventname: &str, max: usize) -> ext_php_rs::exception::PhpException
         "{eventname}: trigger: the sink already holds {max} events (moodle_events.max_sink_events); \
          clear() or close() it, or raise the setting"
     );
-    match super::zv::loaded_class("OverflowException") {
-        Some(ce) => ext_php_rs::exception::PhpException::new(msg, 0, ce),
-        None => ext_php_rs::exception::PhpException::from_message(msg),
-    }
+    super::exception::of_class("OverflowException", msg)
 }
 
 /// Changes an event's trigger state through its handle (PHP code may have run since the
