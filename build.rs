@@ -9,6 +9,11 @@ use std::{env, fs, path::Path};
 
 const SOURCE: &str = "catalogue/events.json";
 
+/// The catalogue's enumerations, spelt once (`src/kinds.rs`); the tables name their
+/// values as `Factory::Job`, `Crud::Create`, ….
+#[allow(dead_code, reason = "build.rs reads the words; the runtime uses the rest")]
+#[path = "src/kinds.rs"]
+mod kinds;
 /// The typed model of the catalogue, shared with the generator (`src/model.rs`).
 #[allow(dead_code, reason = "build.rs uses the parse and the checks, not every accessor")]
 #[path = "src/model.rs"]
@@ -19,6 +24,7 @@ fn main() {
     println!("cargo:rerun-if-changed={SOURCE}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/model.rs");
+    println!("cargo:rerun-if-changed=src/kinds.rs");
     let text = fs::read_to_string(SOURCE).expect("read catalogue/events.json");
     // The typed model first: a misspelt or unknown key, a wrong enum value or type fails
     // the build with its name and place.
@@ -61,34 +67,6 @@ fn upper(id: &str) -> String {
     id.to_ascii_uppercase()
 }
 
-/// The Rust path of a model enum value in `src/catalogue.rs`.
-fn crud(c: model::CrudLetter) -> &'static str {
-    match c {
-        model::CrudLetter::C => "Crud::Create",
-        model::CrudLetter::R => "Crud::Read",
-        model::CrudLetter::U => "Crud::Update",
-        model::CrudLetter::D => "Crud::Delete",
-    }
-}
-
-fn factory(f: model::FactoryKind) -> &'static str {
-    match f {
-        model::FactoryKind::Job => "Factory::Job",
-        model::FactoryKind::Task => "Factory::Task",
-        model::FactoryKind::File => "Factory::File",
-        model::FactoryKind::Event => "Factory::Event",
-    }
-}
-
-fn format(f: model::FormatName) -> &'static str {
-    match f {
-        model::FormatName::Identifier => "Format::Identifier",
-        model::FormatName::EventName => "Format::EventName",
-        model::FormatName::PluginName => "Format::PluginName",
-        model::FormatName::Sha256 => "Format::Sha256",
-    }
-}
-
 struct Gen<'a> {
     cat: &'a model::Catalogue,
     out: String,
@@ -102,6 +80,7 @@ impl Gen<'_> {
         self.locations();
         self.tables();
         self.valuesets();
+        self.records();
         self.families();
         self.events();
         self.out
@@ -126,7 +105,6 @@ impl Gen<'_> {
             .cat
             .locations
             .iter()
-            .filter(|(k, _)| !k.starts_with('$'))
             .map(|(k, v)| format!("({}, {})", lit(k), lit(v)))
             .collect();
         writeln!(
@@ -206,19 +184,78 @@ impl Gen<'_> {
             let sym = format!("FAMILY_{}", upper(&f.id));
             writeln!(
                 self.out,
-                "pub static {sym}: Family = Family {{ id: {}, component: {component}, title: {}, doc: {}, known: &[{}], factory: {}, record_component_field: {}, objecttable: {} }};",
+                "pub static {sym}: Family = Family {{ id: {}, component: {component}, title: {}, doc: {}, known: &[{}], factory: Factory::{:?}, record_component_field: {}, objecttable: {}, record: {} }};",
                 lit(&f.id),
                 lit(&f.title),
                 lit(&f.doc),
                 known.join(", "),
-                factory(f.factory),
+                f.factory,
                 opt_lit(f.record_component_field.as_deref()),
                 objecttable.map_or("None".into(), |t| format!("Some({t})")),
+                self.record(f, &what),
             )
             .unwrap();
             all.push(format!("&{sym}"));
         }
         writeln!(self.out, "pub static FAMILIES: &[&Family] = &[{}];\n", all.join(", ")).unwrap();
+    }
+
+    /// The columns each factory reads from its record (`RECORD_JOB`, …).
+    fn records(&mut self) {
+        let records = self
+            .cat
+            .factories
+            .as_ref()
+            .unwrap_or_else(|| panic!("catalogue: no `factories` (what each factory reads)"));
+        for (name, r) in records.iter() {
+            let what = format!("factory {name}");
+            let factory =
+                kinds::Factory::try_from(name.clone()).unwrap_or_else(|e| panic!("catalogue: factories: {e}"));
+            let full = [&r.contextid, &r.contextlevel, &r.contextinstanceid].map(Option::is_some);
+            assert!(
+                r.contextlevel.is_none() || full == [true; 3],
+                "catalogue: {what}: a record's contextlevel comes with contextid and contextinstanceid"
+            );
+            let users: Vec<String> = r.relateduserid.iter().map(|c| lit(c)).collect();
+            writeln!(
+                self.out,
+                "pub static RECORD_{}: Record = Record {{ doc: {}, objectid: {}, contextid: {}, contextlevel: {}, contextinstanceid: {}, relateduserid: &[{}], courseid: {}, status: {} }};",
+                upper(factory.name()),
+                lit(&r.doc),
+                opt_lit(r.objectid.as_deref()),
+                opt_lit(r.contextid.as_deref()),
+                opt_lit(r.contextlevel.as_deref()),
+                opt_lit(r.contextinstanceid.as_deref()),
+                users.join(", "),
+                opt_lit(r.courseid.as_deref()),
+                opt_lit(r.status.as_deref()),
+            )
+            .unwrap();
+        }
+        self.out.push('\n');
+    }
+
+    /// A family's factory's record; a row's status column must be its table's.
+    fn record(&self, f: &model::FamilyDef, what: &str) -> String {
+        let r = self
+            .cat
+            .factories
+            .as_ref()
+            .and_then(|all| all.get(f.factory.name()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "catalogue: {what}: factory `{}` has no entry in `factories`",
+                    f.factory.name()
+                )
+            });
+        if let (Some(status), Some(table)) = (&r.status, &f.objecttable) {
+            let columns = self.cat.tables.get(table).map(Vec::as_slice).unwrap_or_default();
+            assert!(
+                columns.contains(status),
+                "catalogue: {what}: record status column `{status}` is not a column of {table}"
+            );
+        }
+        format!("&RECORD_{}", upper(f.factory.name()))
     }
 
     fn ty(&self, k: &model::KeyDef, what: &str) -> String {
@@ -235,7 +272,7 @@ impl Gen<'_> {
             model::TypeName::String => format!(
                 "Type::Str {{ maxlength: {}, format: {}, table: {} }}",
                 k.maxlength.map_or("None".into(), |m| format!("Some({m})")),
-                k.format.map_or("None".into(), |f| format!("Some({})", format(f))),
+                k.format.map_or("None".into(), |f| format!("Some(Format::{f:?})")),
                 k.table
                     .as_deref()
                     .map_or("None".into(), |t| format!("Some({})", self.table_ref(t, what)))
@@ -320,6 +357,30 @@ impl Gen<'_> {
                 .find(|f| f.id == e.family)
                 .unwrap_or_else(|| panic!("catalogue: {what}: unknown family `{}`", e.family));
             let other = self.keys(&e.other, &what);
+            let record = self
+                .cat
+                .factories
+                .as_ref()
+                .and_then(|all| all.get(family.factory.name()));
+            assert!(
+                e.record_status.is_none() || record.is_some_and(|r| r.status.is_some()),
+                "catalogue: {what}: record_status, but the family's record names no status column"
+            );
+            if let Some(table) = &family.objecttable {
+                let columns = self.cat.tables.get(table).map(Vec::as_slice).unwrap_or_default();
+                for k in &e.other {
+                    let k = k
+                        .resolved(&self.cat.keys)
+                        .unwrap_or_else(|err| panic!("catalogue: {what}: {err}"));
+                    if let Some(from) = &k.from {
+                        assert!(
+                            columns.contains(from),
+                            "catalogue: {what}: other key `{}` from `{from}`, not a column of {table}",
+                            k.key.as_deref().unwrap_or_default()
+                        );
+                    }
+                }
+            }
             let record_status = e
                 .record_status
                 .as_deref()
@@ -328,10 +389,10 @@ impl Gen<'_> {
             let sym = format!("EVENT_{}_{}", upper(&e.family), upper(&e.name));
             writeln!(
                 self.out,
-                "pub static {sym}: EventDef = EventDef {{ family: &FAMILY_{}, name: {}, crud: {}, edulevel: {}, title: {}, trigger: {}, description: {}, other: {other}, record_status: {record_status}, url: {url} }};",
+                "pub static {sym}: EventDef = EventDef {{ family: &FAMILY_{}, name: {}, crud: Crud::{:?}, edulevel: {}, title: {}, trigger: {}, description: {}, other: {other}, record_status: {record_status}, url: {url} }};",
                 upper(&e.family),
                 lit(&e.name),
-                crud(e.crud),
+                e.crud,
                 e.edulevel,
                 lit(&e.title),
                 lit(&e.trigger),

@@ -471,6 +471,16 @@ mod tests {
             e.starts_with("typo.json: not a moodle_events catalogue: unknown field `maxlenght`"),
             "{e}"
         );
+        let typo = changed(|v| {
+            let job = v["factories"]["job"].as_object_mut().unwrap();
+            let m = job.remove("relateduserid").unwrap();
+            job.insert("relateduser".into(), m);
+        });
+        let e = run(CURRENT, &typo, "old.json", "typo.json").unwrap_err();
+        assert!(e.contains("unknown field `relateduser`"), "{e}");
+        let wrong = changed(|v| v["families"][0]["factory"] = "jobs".into());
+        let e = run(CURRENT, &wrong, "old.json", "wrong.json").unwrap_err();
+        assert!(e.contains("unknown factory `jobs`, expected one of job, task, file, event"), "{e}");
         let e = run("{\"hello\": 1}", CURRENT, "other.json", "new.json").unwrap_err();
         assert!(
             e.starts_with("other.json: not a moodle_events catalogue: unknown field `hello`"),

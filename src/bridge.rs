@@ -8,7 +8,7 @@
     reason = "generator code: run by moodle-events-gen on the fixed catalogue, never from PHP; its tests cover every path"
 )]
 
-use crate::catalogue::{self, ComponentRule, EventDef, Factory, Format, KeySpec, Type};
+use crate::catalogue::{self, ComponentRule, EventDef, Factory, Family, Format, KeySpec, Type};
 use std::fmt::Write as _;
 
 /// The directory of the committed bridge, relative to the repository.
@@ -176,7 +176,7 @@ fn detail_type(ty: &Type) -> Option<String> {
 
 /// The `other` keys, documented as Moodle core does (one line each, nested fields
 /// indented), in words that the event detail page shows whole.
-fn other_doc(keys: &[KeySpec], indent: usize, out: &mut String) {
+fn other_doc(family: &Family, keys: &[KeySpec], indent: usize, out: &mut String) {
     for k in keys {
         let pad = " ".repeat(indent);
         let optional = if k.required { "" } else { "(optional) " };
@@ -188,12 +188,16 @@ fn other_doc(keys: &[KeySpec], indent: usize, out: &mut String) {
         if k.same_as_objectid {
             doc.push_str(" Equal to objectid.");
         }
-        if let Some(from) = k.from {
-            let _ = write!(doc, " From the {from} column.");
+        match k.from {
+            Some(from) if family.reads_row() => {
+                let _ = write!(doc, " From the {from} column.");
+            }
+            Some(_) => doc.push_str(" From the transmitted event."),
+            None => {}
         }
         let _ = writeln!(out, " * {pad}- {} {}: {}", php_type(&k.ty), k.key, doc);
         if let Type::Array { fields } = &k.ty {
-            other_doc(fields, indent + 4, out);
+            other_doc(family, fields, indent + 4, out);
         }
     }
 }
@@ -247,7 +251,7 @@ fn class_doc(def: &EventDef, component: &str) -> String {
     );
     if !def.other.is_empty() {
         doc.push_str(" *\n * @property-read array $other {\n *      Extra information about event.\n *\n");
-        other_doc(def.other, 5, &mut doc);
+        other_doc(def.family, def.other, 5, &mut doc);
         doc.push_str(" * }\n");
     }
     doc.push_str(" *\n");
@@ -256,28 +260,12 @@ fn class_doc(def: &EventDef, component: &str) -> String {
     doc
 }
 
-/// The record a family's factory reads, as (parameter name, table).
-fn record_param(factory: Factory) -> (&'static str, &'static str) {
-    match factory {
-        Factory::Job => ("job", "the local_archiving_job record"),
-        Factory::Task => (
-            "task",
-            "the local_archiving_activity_task record (its wstoken never reaches the event)",
-        ),
-        Factory::File => (
-            "file",
-            "the local_archiving_file record, with its job's contextid selected alongside",
-        ),
-        Factory::Event => ("event", "the event that was transmitted"),
-    }
-}
-
 /// `create_from_<record>()` with one parameter per `other` key the record does not
 /// provide: required ones first, optional ones defaulting to null (left out).
 fn factory_method(def: &EventDef) -> String {
     let factory = def.family.factory;
-    let (record, record_doc) = record_param(factory);
-    let record_type = if factory == Factory::Event {
+    let (record, record_doc) = (factory.name(), def.family.record.doc);
+    let record_type = if !def.family.reads_row() {
         "\\core\\event\\base|\\moodle_events\\event"
     } else {
         "\\stdClass"
@@ -590,12 +578,10 @@ fn php_literal(v: &serde_json::Value) -> String {
 
 /// The `other` keys the caller of an event's factory gives, in the factory's order.
 fn caller_keys(def: &EventDef) -> Vec<&'static KeySpec> {
-    let factory = def.family.factory;
     let caller: Vec<&'static KeySpec> = def
         .other
         .iter()
         .filter(|k| k.from.is_none() && !k.same_as_objectid)
-        .filter(|k| !(factory == Factory::Event && k.key == "eventname"))
         .collect();
     caller
         .iter()

@@ -13,56 +13,7 @@ pub enum ComponentRule {
     Subplugin(&'static str),
 }
 
-/// Which `create_from_*` factory builds events of a family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Factory {
-    Job,
-    Task,
-    File,
-    Event,
-}
-
-impl Factory {
-    pub fn method(self) -> &'static str {
-        match self {
-            Factory::Job => "create_from_job",
-            Factory::Task => "create_from_task",
-            Factory::File => "create_from_file",
-            Factory::Event => "create_from_event",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Crud {
-    Create,
-    Read,
-    Update,
-    Delete,
-}
-
-impl Crud {
-    pub fn letter(self) -> &'static str {
-        match self {
-            Crud::Create => "c",
-            Crud::Read => "r",
-            Crud::Update => "u",
-            Crud::Delete => "d",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `^[a-z][a-z0-9_]*$`, at most 100 characters.
-    Identifier,
-    /// A Moodle event class name `\component\event\name`.
-    EventName,
-    /// A frankenstyle plugin name.
-    PluginName,
-    /// 64 lower-case hex digits.
-    Sha256,
-}
+pub use crate::kinds::{Crud, Factory, Format};
 
 impl Format {
     pub fn describe(self) -> &'static str {
@@ -221,9 +172,36 @@ pub struct Family {
     pub record_component_field: Option<&'static str>,
     /// objecttable; also the only table a snapshot may be added for.
     pub objecttable: Option<&'static Table>,
+    /// What the factory reads from its record.
+    pub record: &'static Record,
+}
+
+/// The record columns a factory reads (`catalogue/events.json`'s `factories`): a row of
+/// the family's objecttable, or, for a family without one, the forwarded event's data.
+/// `other` keys name their column with `from`.
+#[derive(Debug)]
+pub struct Record {
+    /// What the record is, for the factory's PHP documentation.
+    pub doc: &'static str,
+    pub objectid: Option<&'static str>,
+    pub contextid: Option<&'static str>,
+    /// With contextid and contextinstanceid: the record knows its context in full.
+    pub contextlevel: Option<&'static str>,
+    pub contextinstanceid: Option<&'static str>,
+    /// The first of these columns that is set.
+    pub relateduserid: &'static [&'static str],
+    pub courseid: Option<&'static str>,
+    /// The column an event's `record_status` is checked against.
+    pub status: Option<&'static str>,
 }
 
 impl Family {
+    /// Does the factory read a row of the objecttable (kept as the event's snapshot)?
+    /// Else it reads the forwarded event's data.
+    pub fn reads_row(&self) -> bool {
+        self.objecttable.is_some()
+    }
+
     /// The component pattern, e.g. `local_archiving` or `archivingmod_<name>`.
     pub fn component_pattern(&self) -> String {
         match self.component {

@@ -31,6 +31,7 @@ pub mod factory;
 pub mod fuzzing;
 #[cfg(any(test, feature = "gen"))]
 pub mod install;
+pub mod kinds;
 /// The typed model of catalogue/events.json (build.rs reads it too).
 #[cfg(any(test, feature = "gen"))]
 pub mod model;

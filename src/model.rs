@@ -8,7 +8,10 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// A JSON object read in its file order (the tables built from it keep that order).
+pub use crate::kinds::{Crud, Factory, Format};
+
+/// A JSON object read in its file order (the tables built from it keep that order); a
+/// `$comment` entry is a note for the catalogue's editors and is skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ordered<T>(pub Vec<(String, T)>);
 
@@ -32,10 +35,16 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<T>, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, T>()? {
+                while let Some(k) = map.next_key::<String>()? {
+                    if k == "$comment" {
+                        // A note for the catalogue's editors, not data.
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    }
                     if out.iter().any(|(seen, _): &(String, T)| *seen == k) {
                         return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
                     }
+                    let v = map.next_value::<T>()?;
                     out.push((k, v));
                 }
                 Ok(Ordered(out))
@@ -53,42 +62,12 @@ pub struct Catalogue {
     pub version: String,
     pub locations: Ordered<String>,
     pub families: Vec<FamilyDef>,
+    /// What each factory reads; absent before catalogue 1.1 (1.0.0 had it in code).
+    pub factories: Option<Ordered<RecordDef>>,
     pub tables: Ordered<Vec<String>>,
     pub valuesets: Ordered<Ordered<i64>>,
     pub keys: BTreeMap<String, KeyDef>,
     pub events: Vec<EventDefJson>,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum FactoryKind {
-    Job,
-    Task,
-    File,
-    Event,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-pub enum CrudLetter {
-    #[serde(rename = "c")]
-    C,
-    #[serde(rename = "r")]
-    R,
-    #[serde(rename = "u")]
-    U,
-    #[serde(rename = "d")]
-    D,
-}
-
-impl CrudLetter {
-    pub fn letter(self) -> &'static str {
-        match self {
-            CrudLetter::C => "c",
-            CrudLetter::R => "r",
-            CrudLetter::U => "u",
-            CrudLetter::D => "d",
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -100,15 +79,6 @@ pub enum TypeName {
     Float,
     List,
     Array,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum FormatName {
-    Identifier,
-    EventName,
-    PluginName,
-    Sha256,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,9 +101,33 @@ pub struct FamilyDef {
     pub doc: String,
     #[serde(default)]
     pub known: Vec<String>,
-    pub factory: FactoryKind,
+    pub factory: Factory,
     pub record_component_field: Option<String>,
     pub objecttable: Option<String>,
+}
+
+/// What a `create_from_*` factory reads from its record (the catalogue's `factories`,
+/// keyed by factory): a row of the family's objecttable (kept as the event's snapshot),
+/// or, for a family without one, the forwarded event's data (`get_data()`). Each header
+/// field names the record column it comes from; an `other` key names its column with
+/// `from`.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDef {
+    /// What the record is, for the factory's PHP documentation.
+    pub doc: String,
+    pub objectid: Option<String>,
+    pub contextid: Option<String>,
+    /// With `contextid` and `contextinstanceid`: the record knows its context in full,
+    /// so none is looked up (a forwarded event's).
+    pub contextlevel: Option<String>,
+    pub contextinstanceid: Option<String>,
+    /// The first of these columns that is set (not null).
+    #[serde(default)]
+    pub relateduserid: Vec<String>,
+    pub courseid: Option<String>,
+    /// The column an event's `record_status` is checked against.
+    pub status: Option<String>,
 }
 
 /// A key of `other` (or a nested field, or a list's items), possibly `{"ref": …}` to a
@@ -155,7 +149,7 @@ pub struct KeyDef {
     pub max: Option<i64>,
     pub values: Option<String>,
     pub maxlength: Option<u64>,
-    pub format: Option<FormatName>,
+    pub format: Option<Format>,
     pub table: Option<String>,
     pub items: Option<Box<KeyDef>>,
     pub fields: Option<Vec<KeyDef>>,
@@ -166,7 +160,7 @@ pub struct KeyDef {
 pub struct EventDefJson {
     pub family: String,
     pub name: String,
-    pub crud: CrudLetter,
+    pub crud: Crud,
     #[serde(default)]
     pub edulevel: i64,
     pub record_status: Option<String>,
@@ -232,7 +226,7 @@ pub struct EventContract {
     pub crud: &'static str,
     pub edulevel: i64,
     pub objecttable: Option<String>,
-    pub factory: FactoryKind,
+    pub factory: Factory,
     pub record_status: Option<Vec<i64>>,
     pub title: String,
     pub other: BTreeMap<String, KeyContract>,
@@ -255,7 +249,7 @@ pub enum TypeContract {
     },
     Str {
         maxlength: Option<u64>,
-        format: Option<FormatName>,
+        format: Option<Format>,
         /// The column names, for a string that names a column.
         columns: Option<Vec<String>>,
     },
@@ -290,6 +284,14 @@ impl Catalogue {
                 Some(set) => Some(self.values_of(set, &what)?),
                 None => None,
             };
+            let mut other = self.keys(&e.other, &what)?;
+            if self.factories.is_none() && family.factory == Factory::Event {
+                // Catalogue 1.0.0 declared no records: its transmissions took
+                // other.eventname from the forwarded event all the same.
+                if let Some(k) = other.get_mut("eventname") {
+                    k.from.get_or_insert_with(|| "eventname".into());
+                }
+            }
             let contract = EventContract {
                 crud: e.crud.letter(),
                 edulevel: e.edulevel,
@@ -297,7 +299,7 @@ impl Catalogue {
                 factory: family.factory,
                 record_status,
                 title: e.title.clone(),
-                other: self.keys(&e.other, &what)?,
+                other,
             };
             events.insert(format!("\\{component}\\event\\{}", e.name), contract);
         }

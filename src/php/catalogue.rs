@@ -3,7 +3,7 @@
 use super::engine::NameArg;
 use super::exception::throw;
 use super::zv;
-use crate::catalogue::{self, EventDef, Format, KeySpec, Type};
+use crate::catalogue::{self, EventDef, KeySpec, Type};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
@@ -48,15 +48,7 @@ fn type_spec(ht: &mut ZendHashTable, ty: &Type) {
                 let _ = ht.insert("maxlength", *m as i64);
             }
             if let Some(f) = format {
-                let _ = ht.insert(
-                    "format",
-                    match f {
-                        Format::Identifier => "identifier",
-                        Format::EventName => "eventname",
-                        Format::PluginName => "pluginname",
-                        Format::Sha256 => "sha256",
-                    },
-                );
+                let _ = ht.insert("format", f.name());
             }
             if let Some(t) = table {
                 let _ = ht.insert("table", t.name);

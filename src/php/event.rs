@@ -6,12 +6,12 @@
 use super::engine::NameArg;
 use super::exception::throw;
 use super::zv::{self, deref, read_prop};
-use crate::catalogue::{EventName, Factory};
+use crate::catalogue::{EventName, Factory, KeySpec};
 use crate::error::{Rule, ValidationError};
 use crate::factory;
 use crate::record::{Field, Record, FIELDS};
 use crate::validate::{self, ContextArg, ContextInfo, CreateInput, Fixup, SnapshotColumn};
-use crate::value::{Key, Kind, Value};
+use crate::value::{Key, Value};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::{PhpException, PhpResult};
@@ -529,18 +529,9 @@ fn add_snapshot(event: &mut ZendClassObject<Event>, table: &str, record: &mut Ze
     Ok(())
 }
 
-/// What a factory read from its record.
-#[derive(Default)]
-struct FromRecord {
-    objectid: Option<Zval>,
-    contextid: Option<Zval>,
-    /// A context known in full (a forwarded event's), used without a lookup.
-    context: Option<ContextInfo>,
-    relateduserid: Option<Zval>,
-    courseid: Option<Zval>,
-    snapshot: Option<Zval>,
-}
-
+/// A `create_from_*` factory: the core reads the record (`factory::read_record`) through
+/// a column reader over the row's properties or the forwarded event's data, and merges
+/// `other`; this only converts.
 fn create_from(
     eventname: &str,
     used: Factory,
@@ -548,46 +539,32 @@ fn create_from(
     caller: Option<&ZendHashTable>,
 ) -> PhpResult<Event> {
     let ev = super::resolve(eventname)?;
-    factory::check_factory(&ev, used).map_err(throw)?;
-    if let Some(field) = ev.def.family.record_component_field {
-        let got = read_prop(record, field)?;
-        let bytes = got
-            .as_ref()
-            .and_then(|g| if let Kind::Str(b) = g.kind() { Some(b) } else { None });
-        factory::check_record_component(&ev, bytes).map_err(throw)?;
-    }
-    let mut derived = ZendHashTable::new();
-    let mut from = FromRecord::default();
-    if used == Factory::Event {
-        forwarded(&ev, record, &mut derived, &mut from)?;
+    let row = ev.def.family.reads_row();
+    let mut forwarded: Option<Zval> = None;
+    let read = factory::read_record(&ev, used, |column| -> PhpResult<Option<Zval>> {
+        if row {
+            return read_prop(record, column);
+        }
+        if forwarded.is_none() {
+            forwarded = Some(forwarded_data(&ev, used, record)?);
+        }
+        Ok(forwarded.as_ref().and_then(|d| d.get(column)).map(Zval::shallow_clone))
+    })?;
+    let snapshot = if read.snapshot {
+        Some(snapshot_copy(&ev, record)?)
     } else {
-        factory::check_record_status(&ev, read_prop(record, "status")?.as_ref()).map_err(throw)?;
-        for spec in factory::derived_keys(&ev) {
-            let Some(v) = spec.from.map(|f| read_prop(record, f)).transpose()?.flatten() else {
-                continue;
-            };
-            if v.kind() == Kind::Null {
-                continue;
-            }
-            let _ = derived.insert(spec.key, v);
-        }
-        from.objectid = read_prop(record, "id")?;
-        from.contextid = read_prop(record, "contextid")?;
-        if used != Factory::File {
-            from.relateduserid = read_prop(record, "userid")?;
-        }
-        from.snapshot = Some(snapshot_copy(&ev, record)?);
-    }
-    let other = merge_other(&ev, &derived, caller)?;
+        None
+    };
+    let other = merge_other(&ev, &read.derived, caller)?;
     let input = CreateInput {
-        objectid: from.objectid.as_ref(),
-        contextid: from.contextid.as_ref(),
-        relateduserid: from.relateduserid.as_ref(),
-        courseid: from.courseid.as_ref(),
+        objectid: read.objectid.as_ref(),
+        contextid: read.contextid.as_ref(),
+        relateduserid: read.relateduserid.as_ref(),
+        courseid: read.courseid.as_ref(),
         ..CreateInput::default()
     };
-    let mut event = build(ev, &input, other, from.context)?;
-    if let Some(snapshot) = from.snapshot {
+    let mut event = build(ev, &input, other, read.context)?;
+    if let Some(snapshot) = snapshot {
         let table = event.rec.name.def.objecttable().unwrap_or_default();
         let id = event
             .rec
@@ -598,41 +575,37 @@ fn create_from(
     Ok(event)
 }
 
-/// `other` in schema order: the record's value, else the caller's; then any key the schema
-/// does not know (which validation reports). A key the record provides cannot be passed:
-/// the record is the truth. Null when nothing was given, as in Moodle.
-fn merge_other(ev: &EventName, derived: &ZendHashTable, caller: Option<&ZendHashTable>) -> PhpResult<Option<Zval>> {
+/// `other` as the core merges it (`factory::merge_other`), copied into a new array;
+/// null when nothing was given, as in Moodle.
+fn merge_other(
+    ev: &EventName,
+    derived: &[(&'static KeySpec, Zval)],
+    caller: Option<&ZendHashTable>,
+) -> PhpResult<Option<Zval>> {
     let depth = detach_depth();
-    // SAFETY: both views live only for this check, while the tables are borrowed.
-    let (derived_view, caller_view) = unsafe { (zv::array_view(derived), caller.map(|c| zv::array_view(c))) };
-    factory::check_caller_keys(ev, &*derived_view, caller_view.as_deref()).map_err(throw)?;
-    let mut other = ZendHashTable::with_capacity(ev.def.other.len() as u32);
-    for spec in ev.def.other {
-        let mine = derived.get(spec.key).and_then(deref);
-        let theirs = caller.and_then(|c| c.get(spec.key)).and_then(deref);
-        if let Some(v) = mine.or(theirs) {
-            let _ = other.insert(spec.key, zv::detach(v, depth));
-        }
+    // SAFETY: the view lives only for this merge, while the caller's array is borrowed.
+    let caller_view = caller.map(|c| unsafe { zv::array_view(c) });
+    let merged = factory::merge_other(ev, derived, caller_view.as_deref()).map_err(throw)?;
+    if merged.is_empty() {
+        return Ok(None);
     }
-    if let Some(caller) = caller {
-        // SAFETY: the closure copies values into a new table; no PHP code runs and the
-        // caller's array is not changed.
-        let _ = unsafe {
-            zv::ht_for_each(caller, |k, v| {
-                let v = zv::detach(v, depth);
-                match k {
-                    Key::Int(i) => other.insert_at_index(i, v),
-                    Key::Str(s) if ev.def.other.iter().any(|spec| spec.key.as_bytes() == s) => Ok(()),
-                    Key::Str(s) => other.insert(String::from_utf8_lossy(s).as_ref(), v),
-                }
-            })
+    let mut other = ZendHashTable::with_capacity(merged.known.len() as u32);
+    for (key, v) in merged.known {
+        let _ = other.insert(key, zv::detach(v, depth));
+    }
+    for (key, v) in merged.unknown {
+        let v = zv::detach(v, depth);
+        let _ = match key {
+            Key::Int(i) => other.insert_at_index(i, v),
+            Key::Str(s) => other.insert(String::from_utf8_lossy(s).as_ref(), v),
         };
     }
-    Ok((!other.is_empty()).then(|| other.into_zval(false).unwrap_or_default()))
+    Ok(Some(other.into_zval(false)?))
 }
 
-/// create_from_event: the forwarded event's name, context and user.
-fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, from: &mut FromRecord) -> PhpResult<()> {
+/// create_from_event's record: the forwarded event's data (ours, or a Moodle event's
+/// `get_data()`).
+fn forwarded_data(ev: &EventName, used: Factory, obj: &mut ZendObject) -> PhpResult<Zval> {
     let data: Zval = if let Some(ours) = ZendClassObject::<Event>::from_zend_obj(obj) {
         ours.data().into_zval(false)?
     } else if zv::has_method(obj, "get_data") {
@@ -643,33 +616,13 @@ fn forwarded(ev: &EventName, obj: &mut ZendObject, other: &mut ZendHashTable, fr
     if data.array().is_none() {
         return Err(fail(
             &ev.eventname,
-            "forwarded",
+            factory::record_param(used),
             Rule::Invalid {
                 expected: "a moodle_events\\event or a Moodle event (\\core\\event\\base)".into(),
             },
         ));
     }
-    let get = |k: &str| data.get(k).map(Zval::shallow_clone);
-    if let Some(name) = get("eventname") {
-        let _ = other.insert("eventname", name);
-    }
-    // Keep the forwarded event's context as it was, without a lookup.
-    let int = |k: &str| validate::int_field(ev, &format!("forwarded.{k}"), data.get(k)).map_err(throw);
-    match (int("contextid")?, int("contextlevel")?) {
-        (Some(id), Some(level)) => {
-            from.context = Some(ContextInfo {
-                id,
-                level: Some(level),
-                instanceid: int("contextinstanceid")?,
-                courseid: None,
-            })
-        }
-        _ => from.contextid = get("contextid"),
-    }
-    from.courseid = get("courseid");
-    from.relateduserid =
-        factory::forwarded_user(data.get("relateduserid"), data.get("userid")).map(Zval::shallow_clone);
-    Ok(())
+    Ok(data)
 }
 
 #[php_impl]

@@ -88,6 +88,13 @@ fn registered(slot: &AtomicPtr<ClassEntry>) -> Option<&'static ClassEntry> {
     unsafe { slot.load(Ordering::Acquire).as_ref() }
 }
 
+/// `?` on a core result inside a PHP-facing function.
+impl From<ValidationError> for PhpException {
+    fn from(e: ValidationError) -> Self {
+        throw(e)
+    }
+}
+
 /// The PHP exception for a validation error, with `$eventname` and `$field` set.
 pub fn throw(e: ValidationError) -> PhpException {
     let msg = e.to_string();

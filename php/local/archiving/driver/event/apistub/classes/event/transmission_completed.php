@@ -26,7 +26,7 @@ namespace archivingevent_apistub\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - string eventname: full class name of the forwarded Moodle event (a Moodle event class name).
+ *      - string eventname: full class name of the forwarded Moodle event (a Moodle event class name). From the transmitted event.
  *      - array metadata: (optional) service specific metadata returned by the connector.
  * }
  *

@@ -27,7 +27,7 @@ namespace archivingevent_apistub\event;
  * @property-read array $other {
  *      Extra information about event.
  *
- *      - string eventname: full class name of the forwarded Moodle event (a Moodle event class name).
+ *      - string eventname: full class name of the forwarded Moodle event (a Moodle event class name). From the transmitted event.
  *      - string cause: why it happened in plain words for an administrator (no secrets) (1 to 1024 characters).
  *      - array metadata: (optional) service specific metadata returned by the connector.
  * }
