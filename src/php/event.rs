@@ -935,14 +935,34 @@ mod property_names {
 
     /// Wraps the class's property handlers; called once at module start-up, before any
     /// event exists.
+    ///
+    /// ext-php-rs keeps the table inside the class's metadata, in a `OnceCell`, and hands
+    /// out only `&zend_object_handlers`: writing through that reference would be undefined
+    /// behaviour. The table is written instead through a pointer derived from the
+    /// metadata itself, whose cell (an `UnsafeCell`) permits writes through a shared
+    /// reference; no reference into the table is live meanwhile, and every object made
+    /// afterwards takes a fresh one. `patches/ext-php-rs-handler-hook.patch` proposes the
+    /// hook upstream that makes this a safe call.
     pub fn install() {
-        let handlers = std::ptr::from_ref(Event::get_metadata().handlers())
-            .cast::<zend_object_handlers>()
-            .cast_mut();
-        // SAFETY: the handler table is the class's own, lives for the process, and no
-        // object uses it yet; the engine reads it only through raw pointers.
+        let meta = Event::get_metadata();
+        // Initialises the table; only its address is kept.
+        let table = std::ptr::from_ref(meta.handlers()).addr();
+        let base = std::ptr::from_ref(meta).cast::<u8>();
+        let Some(offset) = table
+            .checked_sub(base.addr())
+            .filter(|o| o + size_of::<zend_object_handlers>() <= size_of_val(meta))
+        else {
+            // Not inside the metadata: a layout this code does not know; leave it alone.
+            return;
+        };
+        // SAFETY: `offset` places the table inside `*meta` (checked above), so the pointer
+        // stays within the metadata's allocation and keeps its provenance. The bytes are
+        // the contents of the metadata's OnceCell, an UnsafeCell, so a pointer derived
+        // from the shared `&'static ClassMetadata` may write them. It is module start-up:
+        // one thread, no object uses the table yet, and no reference into it is live.
         unsafe {
-            if ORIGINAL.set(*handlers).is_err() {
+            let handlers = base.add(offset).cast::<zend_object_handlers>().cast_mut();
+            if ORIGINAL.set(handlers.read()).is_err() {
                 return; // installed already (a second module start-up in one process)
             }
             (*handlers).read_property = Some(read_property);
