@@ -184,7 +184,7 @@ impl Gen<'_> {
             let sym = format!("FAMILY_{}", upper(&f.id));
             writeln!(
                 self.out,
-                "pub static {sym}: Family = Family {{ id: {}, component: {component}, title: {}, doc: {}, known: &[{}], factory: Factory::{:?}, record_component_field: {}, objecttable: {}, record: {} }};",
+                "pub static {sym}: Family = Family {{ id: {}, component: {component}, title: {}, doc: {}, known: &[{}], factory: Factory::{:?}, record_component_field: {}, objecttable: {}, record: {}, url: {} }};",
                 lit(&f.id),
                 lit(&f.title),
                 lit(&f.doc),
@@ -193,6 +193,7 @@ impl Gen<'_> {
                 opt_lit(f.record_component_field.as_deref()),
                 objecttable.map_or("None".into(), |t| format!("Some({t})")),
                 self.record(f, &what),
+                Self::url(f.url.as_ref(), &what),
             )
             .unwrap();
             all.push(format!("&{sym}"));

@@ -480,7 +480,10 @@ mod tests {
         assert!(e.contains("unknown field `relateduser`"), "{e}");
         let wrong = changed(|v| v["families"][0]["factory"] = "jobs".into());
         let e = run(CURRENT, &wrong, "old.json", "wrong.json").unwrap_err();
-        assert!(e.contains("unknown factory `jobs`, expected one of job, task, file, event"), "{e}");
+        assert!(
+            e.contains("unknown factory `jobs`, expected one of job, task, file, event"),
+            "{e}"
+        );
         let e = run("{\"hello\": 1}", CURRENT, "other.json", "new.json").unwrap_err();
         assert!(
             e.starts_with("other.json: not a moodle_events catalogue: unknown field `hello`"),

@@ -55,7 +55,7 @@ pub enum BridgeError {
 /// The committed tree: local_archiving (with the shared base class) and every subplugin
 /// known today.
 pub fn known_tree() -> Vec<File> {
-    let mut files = vec![base_class()];
+    let mut files = base_classes();
     for c in catalogue::known_components() {
         files.extend(component_files(&c).expect("known components are valid"));
     }
@@ -422,8 +422,8 @@ fn description_expr(def: &EventDef, component: &str) -> String {
 
 /// get_url(): the catalogue's page, from the event's data alone (null when a parameter
 /// is missing, as in a partial log row).
-fn url_method(def: &EventDef) -> String {
-    let Some(url) = &def.url else {
+fn url_method(url: Option<&catalogue::Url>) -> String {
+    let Some(url) = url else {
         return String::new();
     };
     let field = |f: &str| match f.strip_prefix("other.") {
@@ -458,18 +458,32 @@ fn url_method(def: &EventDef) -> String {
 
 fn event_class(def: &EventDef, component: &str) -> String {
     let mut body = class_doc(def, component);
-    let _ = writeln!(body, "class {} extends \\{BASE_CLASS} {{", def.name);
     let _ = writeln!(
         body,
-        "    /**\n     * Init method: crud, edulevel and objecttable from the catalogue.\n     */\n    protected function init() {{\n        $this->data['crud'] = {};\n        $this->data['edulevel'] = self::LEVEL_OTHER;",
-        sq(def.crud.letter())
+        "class {} extends \\{} {{",
+        def.name,
+        family_base_class(def.family)
     );
-    debug_assert_eq!(def.edulevel, 0, "archiving events are LEVEL_OTHER");
-    if let Some(table) = def.objecttable() {
-        let _ = writeln!(body, "        $this->data['objecttable'] = {};", sq(table));
-    }
-    body.push_str("    }\n\n");
+    let (what, parent) = if def.family.objecttable.is_some() {
+        (
+            "the family's objecttable, and this event's crud and edulevel",
+            "        parent::init();\n",
+        )
+    } else {
+        ("this event's crud and edulevel", "")
+    };
+    let _ = writeln!(
+        body,
+        "    /**\n     * Init method: {what}.\n     */\n    protected function init() {{\n{parent}        $this->data['crud'] = {};\n        $this->data['edulevel'] = self::{};\n    }}\n",
+        sq(def.crud.letter()),
+        level_const(def.edulevel),
+    );
     body.push_str(&factory_method(def));
+    let own_url = if def.url == def.family.url {
+        String::new()
+    } else {
+        url_method(def.url.as_ref())
+    };
     let _ = write!(
         body,
         "
@@ -491,7 +505,47 @@ fn event_class(def: &EventDef, component: &str) -> String {
 {}
     }}
 
-{}    /**
+{own_url}{}}}
+",
+        sq(&def.lang_string_id()),
+        sq(component),
+        return_wrapped(&description_expr(def, component)),
+        other_mapping_method(def),
+    );
+    php_file(Some(&format!("{component}\\event")), &body)
+}
+
+/// The abstract base of a family's events, e.g. `local_archiving\event\task_event_base`.
+fn family_base_class(family: &Family) -> String {
+    let (ns, _) = BASE_CLASS.rsplit_once('\\').expect("namespaced");
+    format!("{ns}\\{}_event_base", family.id)
+}
+
+/// A family's abstract base: what its events share (objecttable, page, the objectid's
+/// log restore mapping), so each event class carries only what differs.
+fn family_base(family: &Family) -> File {
+    let dir = catalogue::location("local_archiving").expect("local_archiving has a location");
+    let full = family_base_class(family);
+    let (ns, class) = full.rsplit_once('\\').expect("namespaced");
+    let (_, shared) = BASE_CLASS.rsplit_once('\\').expect("namespaced");
+    let mut body = format!(
+        "/**\n * Base of the events of {}: {}.\n *\n * What they share: the objecttable, the page and the objectid mapping.\n *\n{} */\n",
+        family.component_pattern(),
+        lower_first(family.title),
+        package_tags(BASE_CLASS.split('\\').next().unwrap_or_default()),
+    );
+    let _ = writeln!(body, "abstract class {class} extends {shared} {{");
+    if let Some(table) = family.objecttable {
+        let _ = writeln!(
+            body,
+            "    /**\n     * Init method: the objecttable from the catalogue; each event adds its crud and edulevel.\n     */\n    protected function init() {{\n        $this->data['objecttable'] = {};\n    }}\n",
+            sq(table.name)
+        );
+    }
+    body.push_str(&url_method(family.url.as_ref()));
+    let _ = write!(
+        body,
+        "    /**
      * Returns the mapping of the objectid for restoring course logs: none is restored.
      *
      * @return array|false
@@ -499,20 +553,33 @@ fn event_class(def: &EventDef, component: &str) -> String {
     public static function get_objectid_mapping() {{
         return {};
     }}
-
-{}}}
+}}
 ",
-        sq(&def.lang_string_id()),
-        sq(component),
-        return_wrapped(&description_expr(def, component)),
-        url_method(def),
-        match def.objecttable() {
-            Some(t) => format!("['db' => {}, 'restore' => self::NOT_MAPPED]", sq(t)),
+        match family.objecttable {
+            Some(t) => format!("['db' => {}, 'restore' => self::NOT_MAPPED]", sq(t.name)),
             None => "false".to_string(),
         },
-        other_mapping_method(def),
     );
-    php_file(Some(&format!("{component}\\event")), &body)
+    File {
+        path: format!("{dir}/classes/event/{class}.php"),
+        text: php_file(Some(ns), &body),
+    }
+}
+
+/// Moodle's constant for an education level.
+fn level_const(edulevel: u8) -> &'static str {
+    match edulevel {
+        1 => "LEVEL_TEACHING",
+        2 => "LEVEL_PARTICIPATING",
+        _ => "LEVEL_OTHER",
+    }
+}
+
+/// "Activity archiving tasks" as words inside a sentence.
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
 }
 
 /// get_other_mapping(): each id in `other` whose table the catalogue knows, not restored
@@ -885,8 +952,15 @@ fn lang_strings(component: &str) -> String {
     php_file(None, &body)
 }
 
+/// local_archiving's abstract bases: the shared one, then each family's.
+pub fn base_classes() -> Vec<File> {
+    let mut files = vec![base_class()];
+    files.extend(catalogue::FAMILIES.iter().map(|f| family_base(f)));
+    files
+}
+
 /// The shared abstract base: the bridge between Moodle's event API and the extension.
-pub fn base_class() -> File {
+fn base_class() -> File {
     let dir = catalogue::location("local_archiving").expect("local_archiving has a location");
     let (ns, class) = BASE_CLASS.rsplit_once('\\').expect("namespaced");
     let ComponentRule::Fixed(component) = catalogue::FAMILIES[0].component else {
@@ -980,10 +1054,14 @@ mod tests {
         assert!(has(
             "local/archiving/driver/event/apistub/classes/event/transmission_failed.php"
         ));
-        // Each known component's events, its lang file and its test file, and the base class.
+        // Each known component's events, its lang file and its test file, the shared base
+        // class and each family's.
         let components = catalogue::known_components();
         let events: usize = components.iter().map(|c| catalogue::events_of(c).len()).sum();
-        assert_eq!(files.len(), events + 2 * components.len() + 1);
+        assert_eq!(
+            files.len(),
+            events + 2 * components.len() + 1 + catalogue::FAMILIES.len()
+        );
     }
 
     #[test]
@@ -1023,9 +1101,27 @@ mod tests {
         let files = component_files("archivingmod_quiz").unwrap();
         let created = text_of(&files, "/task_created.php");
         assert!(created.starts_with("<?php\n// This file is part of Moodle - https://moodle.org/\n"));
-        assert!(created.contains("class task_created extends \\local_archiving\\event\\archiving_event_base {"));
-        assert!(created.contains("$this->data['crud'] = 'c';"));
-        assert!(created.contains("$this->data['objecttable'] = 'local_archiving_activity_task';"));
+        assert!(created.contains("class task_created extends \\local_archiving\\event\\task_event_base {"));
+        assert!(created.contains("        parent::init();\n        $this->data['crud'] = 'c';\n        $this->data['edulevel'] = self::LEVEL_OTHER;\n"));
+        // What the family shares is in its base, once.
+        for shared in [
+            "$this->data['objecttable']",
+            "function get_url",
+            "function get_objectid_mapping",
+        ] {
+            assert!(!created.contains(shared), "{shared}");
+        }
+        let bases = base_classes();
+        let base = text_of(&bases, "/task_event_base.php");
+        assert!(base.contains("abstract class task_event_base extends archiving_event_base {"));
+        assert!(base.contains("$this->data['objecttable'] = 'local_archiving_activity_task';"));
+        assert!(
+            base.contains("return new \\moodle_url('/local/archiving/logs.php', ['jobid' => $this->other['jobid']]);")
+        );
+        assert!(base.contains("return ['db' => 'local_archiving_activity_task', 'restore' => self::NOT_MAPPED];"));
+        // A family without an objecttable has no init() to call, and no objectid mapping.
+        let transmission = text_of(&bases, "/transmission_event_base.php");
+        assert!(!transmission.contains("function init") && transmission.contains("return false;"));
         assert!(created.contains(
             "public static function create_from_task(\\stdClass $task, array $activity, array $settings): static {"
         ));
@@ -1041,7 +1137,10 @@ mod tests {
         assert!(failed.contains(
             "create_from_event(\n        \\core\\event\\base|\\moodle_events\\event $event,\n        string $cause,\n        ?array $metadata = null,\n    ): static {"
         ));
-        assert!(failed.contains("return false;\n    }\n\n    /**\n     * Returns the mapping of other"));
+        assert!(
+            !failed.contains("get_objectid_mapping")
+                && failed.contains("public static function get_other_mapping() {\n        return false;")
+        );
     }
 
     /// Every documented `other` line is shown whole by Moodle's event detail page, and no

@@ -174,6 +174,8 @@ pub struct Family {
     pub objecttable: Option<&'static Table>,
     /// What the factory reads from its record.
     pub record: &'static Record,
+    /// The page get_url() points to, unless an event names its own.
+    pub url: Option<Url>,
 }
 
 /// The record columns a factory reads (`catalogue/events.json`'s `factories`): a row of
@@ -251,7 +253,7 @@ pub struct EventDef {
 
 /// A Moodle page and its parameters, each taken from a data field (`objectid`) or an
 /// `other` key (`other.jobid`).
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Url {
     pub path: &'static str,
     pub params: &'static [(&'static str, &'static str)],
@@ -616,6 +618,96 @@ mod tests {
         assert!(!Format::EventName.check("\\core\\event\\user\\loggedin"));
         assert!(Format::Identifier.check("status"));
         assert!(!Format::Identifier.check("Status"));
+    }
+
+    /// Each part of the identifier rule on its own: `^[a-z][a-z0-9_]*$`, 1 to 100 bytes.
+    #[test]
+    fn identifier_rule_part_by_part() {
+        let ok = |s: &str| Format::Identifier.check(s);
+        assert!(ok("a") && ok("a_1") && ok("x9") && ok(&"a".repeat(100)));
+        assert!(!ok(""), "empty");
+        assert!(!ok(&"a".repeat(101)), "over 100");
+        assert!(!ok("1a") && !ok("_a"), "must start with a letter");
+        assert!(
+            !ok("aB") && !ok("a-b") && !ok("a b") && !ok("aé"),
+            "only [a-z0-9_] after"
+        );
+        assert!(ok("a_") && ok("a__b"), "underscores anywhere after the first letter");
+        // Digits are fine after the first byte, and the digit test is not a letter test.
+        assert!(ok("a0123456789"));
+    }
+
+    /// Each part of the SHA-256 rule: 64 bytes, digits and a to f only.
+    #[test]
+    fn sha256_rule_part_by_part() {
+        let ok = |s: &str| Format::Sha256.check(s);
+        assert!(ok(&"0".repeat(64)) && ok(&"f".repeat(64)) && ok(&"0123456789abcdef".repeat(4)));
+        assert!(!ok(&"a".repeat(63)) && !ok(&"a".repeat(65)));
+        assert!(!ok(&"g".repeat(64)) && !ok(&format!("{}/", "a".repeat(63))) && !ok(&format!("{}`", "a".repeat(63))));
+    }
+
+    /// Each part of the event class name rule on its own.
+    #[test]
+    fn event_name_rule_part_by_part() {
+        let ok = is_event_class_name;
+        assert!(ok("\\core\\event\\user_loggedin") && ok("core\\event\\user_loggedin"));
+        assert!(ok("\\mod_quiz\\event\\attempt_submitted") && ok("\\a_1\\event\\b_2"));
+        assert!(!ok("\\mod_quiz\\events\\attempt_submitted"), "the middle part is event");
+        assert!(!ok("\\mod_quiz\\event"), "three parts");
+        assert!(!ok("\\mod_quiz\\event\\a_b\\c_d"), "no fourth part");
+        assert!(!ok("\\\\event\\a_b") && !ok("\\mod_quiz\\event\\"), "no empty part");
+        assert!(!ok("\\quiz\\event\\a_b"), "a component has an underscore or is core");
+        assert!(
+            !ok("\\Mod_quiz\\event\\a_b") && !ok("\\mod_quiz\\event\\A_b"),
+            "lower case"
+        );
+        assert!(
+            !ok("\\mod-quiz\\event\\a_b") && !ok("\\mod_quiz\\event\\a.b"),
+            "[a-z0-9_]"
+        );
+        assert!(
+            !ok("\\mod_quiz\\event\\viewed"),
+            "target_action: the name has an underscore"
+        );
+        let long = |n: usize| format!("\\mod_quiz\\event\\a_{}", "b".repeat(n));
+        let fits = 255 - long(0).len();
+        assert!(ok(&long(fits)) && !ok(&long(fits + 1)), "at most 255 bytes");
+    }
+
+    #[test]
+    fn type_names_and_event_helpers() {
+        let names: Vec<&str> = [
+            Type::Int {
+                min: None,
+                max: None,
+                values: None,
+            },
+            Type::Str {
+                maxlength: None,
+                format: None,
+                table: None,
+            },
+            Type::Bool,
+            Type::Float,
+            Type::List { items: &Type::Bool },
+            Type::Array { fields: &[] },
+        ]
+        .iter()
+        .map(Type::name)
+        .collect();
+        assert_eq!(names, ["int", "string", "bool", "float", "list", "array"]);
+        let created = find_definition("\\local_archiving\\event\\archive_job_created").unwrap();
+        let deleted = find_definition("\\local_archiving\\event\\archive_job_deleted").unwrap();
+        let again = resolve("\\local_archiving\\event\\archive_job_created").unwrap().def;
+        assert!(created == again && created != deleted);
+        assert_eq!(created.other_keys(), "origin");
+        assert_eq!(deleted.other_keys(), "none");
+        assert_eq!(
+            find_definition("\\archivingmod_<name>\\event\\task_updated")
+                .unwrap()
+                .other_keys(),
+            "jobid, updatedfields, progress, status"
+        );
     }
 
     /// The catalogue itself follows Moodle's event guidelines.

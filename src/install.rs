@@ -155,7 +155,7 @@ pub fn plan_moodle(dir: &Path, components: &[String], force: bool) -> Result<Pla
     } else {
         components.to_vec()
     };
-    let mut files = vec![bridge::base_class()];
+    let mut files = bridge::base_classes();
     for component in &wanted {
         let location =
             catalogue::location(component).ok_or_else(|| BridgeError::UnknownComponent(component.clone()))?;
@@ -200,7 +200,7 @@ pub fn plan_plugin(dir: &Path, component: &str, force: bool) -> Result<Plan, Ins
     }
     let mut files = bridge::component_files(component)?;
     if component == "local_archiving" {
-        files.insert(0, bridge::base_class());
+        files.splice(0..0, bridge::base_classes());
     }
     let changes = changes(dir, files, &format!("{location}/"), force)?;
     Ok(Plan {

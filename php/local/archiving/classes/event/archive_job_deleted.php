@@ -27,14 +27,14 @@ namespace local_archiving\event;
  * @copyright  2026 The moodle_events authors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class archive_job_deleted extends \local_archiving\event\archiving_event_base {
+class archive_job_deleted extends \local_archiving\event\job_event_base {
     /**
-     * Init method: crud, edulevel and objecttable from the catalogue.
+     * Init method: the family's objecttable, and this event's crud and edulevel.
      */
     protected function init() {
+        parent::init();
         $this->data['crud'] = 'd';
         $this->data['edulevel'] = self::LEVEL_OTHER;
-        $this->data['objecttable'] = 'local_archiving_job';
     }
 
     /**
@@ -76,15 +76,6 @@ class archive_job_deleted extends \local_archiving\event\archiving_event_base {
             return null;
         }
         return new \moodle_url('/local/archiving/index.php', ['courseid' => $this->courseid]);
-    }
-
-    /**
-     * Returns the mapping of the objectid for restoring course logs: none is restored.
-     *
-     * @return array|false
-     */
-    public static function get_objectid_mapping() {
-        return ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED];
     }
 
     /**

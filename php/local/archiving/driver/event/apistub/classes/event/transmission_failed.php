@@ -36,9 +36,9 @@ namespace archivingevent_apistub\event;
  * @copyright  2026 The moodle_events authors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class transmission_failed extends \local_archiving\event\archiving_event_base {
+class transmission_failed extends \local_archiving\event\transmission_event_base {
     /**
-     * Init method: crud, edulevel and objecttable from the catalogue.
+     * Init method: this event's crud and edulevel.
      */
     protected function init() {
         $this->data['crud'] = 'u';
@@ -80,27 +80,6 @@ class transmission_failed extends \local_archiving\event\archiving_event_base {
      */
     public function get_description() {
         return "The transmission of the event '{$this->other['eventname']}' through 'archivingevent_apistub' failed.";
-    }
-
-    /**
-     * Returns the page about this event's archive job or course.
-     *
-     * @return \moodle_url|null
-     */
-    public function get_url() {
-        if (empty($this->courseid)) {
-            return null;
-        }
-        return new \moodle_url('/local/archiving/index.php', ['courseid' => $this->courseid]);
-    }
-
-    /**
-     * Returns the mapping of the objectid for restoring course logs: none is restored.
-     *
-     * @return array|false
-     */
-    public static function get_objectid_mapping() {
-        return false;
     }
 
     /**

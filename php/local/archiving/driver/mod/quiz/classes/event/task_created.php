@@ -38,14 +38,14 @@ namespace archivingmod_quiz\event;
  * @copyright  2026 The moodle_events authors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class task_created extends \local_archiving\event\archiving_event_base {
+class task_created extends \local_archiving\event\task_event_base {
     /**
-     * Init method: crud, edulevel and objecttable from the catalogue.
+     * Init method: the family's objecttable, and this event's crud and edulevel.
      */
     protected function init() {
+        parent::init();
         $this->data['crud'] = 'c';
         $this->data['edulevel'] = self::LEVEL_OTHER;
-        $this->data['objecttable'] = 'local_archiving_activity_task';
     }
 
     /**
@@ -80,27 +80,6 @@ class task_created extends \local_archiving\event\archiving_event_base {
     public function get_description() {
         return "The user with id '{$this->userid}' created the activity archiving task with id '{$this->objectid}' of archive job "
             . "'{$this->other['jobid']}' for 'archivingmod_quiz'.";
-    }
-
-    /**
-     * Returns the page about this event's archive job or course.
-     *
-     * @return \moodle_url|null
-     */
-    public function get_url() {
-        if (empty($this->other['jobid'])) {
-            return null;
-        }
-        return new \moodle_url('/local/archiving/logs.php', ['jobid' => $this->other['jobid']]);
-    }
-
-    /**
-     * Returns the mapping of the objectid for restoring course logs: none is restored.
-     *
-     * @return array|false
-     */
-    public static function get_objectid_mapping() {
-        return ['db' => 'local_archiving_activity_task', 'restore' => self::NOT_MAPPED];
     }
 
     /**

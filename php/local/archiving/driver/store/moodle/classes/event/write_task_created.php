@@ -35,14 +35,14 @@ namespace archivingstore_moodle\event;
  * @copyright  2026 The moodle_events authors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class write_task_created extends \local_archiving\event\archiving_event_base {
+class write_task_created extends \local_archiving\event\write_task_event_base {
     /**
-     * Init method: crud, edulevel and objecttable from the catalogue.
+     * Init method: the family's objecttable, and this event's crud and edulevel.
      */
     protected function init() {
+        parent::init();
         $this->data['crud'] = 'c';
         $this->data['edulevel'] = self::LEVEL_OTHER;
-        $this->data['objecttable'] = 'local_archiving_job';
     }
 
     /**
@@ -77,27 +77,6 @@ class write_task_created extends \local_archiving\event\archiving_event_base {
     public function get_description() {
         return "The user with id '{$this->userid}' requested to write an artifact of the archive job with id '{$this->objectid}' "
             . "to 'archivingstore_moodle'.";
-    }
-
-    /**
-     * Returns the page about this event's archive job or course.
-     *
-     * @return \moodle_url|null
-     */
-    public function get_url() {
-        if (empty($this->objectid)) {
-            return null;
-        }
-        return new \moodle_url('/local/archiving/logs.php', ['jobid' => $this->objectid]);
-    }
-
-    /**
-     * Returns the mapping of the objectid for restoring course logs: none is restored.
-     *
-     * @return array|false
-     */
-    public static function get_objectid_mapping() {
-        return ['db' => 'local_archiving_job', 'restore' => self::NOT_MAPPED];
     }
 
     /**
