@@ -152,21 +152,7 @@ impl Diff<'_> {
             ) => {
                 self.bound(path, "minimum", *omin, *nmin, |o, n| n > o);
                 self.bound(path, "maximum", *omax, *nmax, |o, n| n < o);
-                match (ov, nv) {
-                    (None, Some(_)) => self.breaking(path, "value set added".into()),
-                    (Some(_), None) => self.compatible(path, "value set removed".into()),
-                    (Some(o), Some(n)) => {
-                        let gone: Vec<String> = o.iter().filter(|v| !n.contains(v)).map(i64::to_string).collect();
-                        let added: Vec<String> = n.iter().filter(|v| !o.contains(v)).map(i64::to_string).collect();
-                        if !gone.is_empty() {
-                            self.breaking(path, format!("value set shrunk: {} removed", gone.join(", ")));
-                        }
-                        if !added.is_empty() {
-                            self.compatible(path, format!("value set grown: {} added", added.join(", ")));
-                        }
-                    }
-                    (None, None) => {}
-                }
+                self.value_set(path, ov.as_deref(), nv.as_deref());
             }
             (
                 T::Str {
@@ -187,25 +173,49 @@ impl Diff<'_> {
                     (Some(_), None) => self.compatible(path, "format removed".into()),
                     (o, n) => self.breaking(path, format!("format changed: {o:?} to {n:?}")),
                 }
-                match (oc, nc) {
-                    (None, Some(_)) => self.breaking(path, "restricted to a table's columns".into()),
-                    (Some(_), None) => self.compatible(path, "no longer restricted to a table's columns".into()),
-                    (Some(o), Some(n)) => {
-                        let gone: Vec<&str> = o.iter().filter(|c| !n.contains(c)).map(String::as_str).collect();
-                        if !gone.is_empty() {
-                            self.breaking(path, format!("columns removed: {}", gone.join(", ")));
-                        }
-                        if n.iter().any(|c| !o.contains(c)) {
-                            self.compatible(path, "columns added".into());
-                        }
-                    }
-                    (None, None) => {}
-                }
+                self.columns(path, oc.as_deref(), nc.as_deref());
             }
             (T::List(o), T::List(n)) => self.ty(&format!("{path}[]"), o, n),
             (T::Array(o), T::Array(n)) => self.keys(path, o, n),
             (T::Bool, T::Bool) | (T::Float, T::Float) => {}
             (o, n) => self.breaking(path, format!("type changed from {} to {}", name(o), name(n))),
+        }
+    }
+
+    /// An int's value set: adding one or removing values breaks.
+    fn value_set(&mut self, path: &str, old: Option<&[i64]>, new: Option<&[i64]>) {
+        match (old, new) {
+            (None, Some(_)) => self.breaking(path, "value set added".into()),
+            (Some(_), None) => self.compatible(path, "value set removed".into()),
+            (Some(o), Some(n)) => {
+                let gone: Vec<String> = o.iter().filter(|v| !n.contains(v)).map(i64::to_string).collect();
+                let added: Vec<String> = n.iter().filter(|v| !o.contains(v)).map(i64::to_string).collect();
+                if !gone.is_empty() {
+                    self.breaking(path, format!("value set shrunk: {} removed", gone.join(", ")));
+                }
+                if !added.is_empty() {
+                    self.compatible(path, format!("value set grown: {} added", added.join(", ")));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// A string naming a table's column: restricting it or removing columns breaks.
+    fn columns(&mut self, path: &str, old: Option<&[String]>, new: Option<&[String]>) {
+        match (old, new) {
+            (None, Some(_)) => self.breaking(path, "restricted to a table's columns".into()),
+            (Some(_), None) => self.compatible(path, "no longer restricted to a table's columns".into()),
+            (Some(o), Some(n)) => {
+                let gone: Vec<&str> = o.iter().filter(|c| !n.contains(c)).map(String::as_str).collect();
+                if !gone.is_empty() {
+                    self.breaking(path, format!("columns removed: {}", gone.join(", ")));
+                }
+                if n.iter().any(|c| !o.contains(c)) {
+                    self.compatible(path, "columns added".into());
+                }
+            }
+            (None, None) => {}
         }
     }
 

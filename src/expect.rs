@@ -52,42 +52,7 @@ pub fn check(expect: &Expect<'_>, seen: &[Seen], other_json: impl Fn(usize) -> S
             class,
             condition,
             times,
-        } => {
-            let matched = seen.iter().filter(|s| s.matched).count();
-            let ok = match times {
-                Some(n) => matched == n,
-                None => matched > 0,
-            };
-            if ok {
-                return Ok(());
-            }
-            let class = canonical(class);
-            let cond = if condition { " matching the condition" } else { "" };
-            let mut msg = match times {
-                Some(n) => format!(
-                    "Expected {class} to be triggered {}{cond}; it was {}.",
-                    count_phrase(n, true),
-                    count_phrase(matched, false)
-                ),
-                None => format!("Expected {class} to be triggered{cond}; it was not."),
-            };
-            msg.push_str(&triggered_list(seen));
-            if condition {
-                let misses: Vec<usize> = (0..seen.len())
-                    .filter(|&i| !seen[i].matched && same_class(&seen[i].class, &class))
-                    .collect();
-                let title = format!("Near misses ({class} not matching the condition)");
-                match seen.iter().position(|s| s.matched) {
-                    // Some matched: each near miss by what differs from the first match.
-                    Some(first) => msg.push_str(&shown(&title, &misses, &|i| {
-                        differing(&other_json(i), &other_json(first))
-                            .map_or_else(|| other_json(i), |d| format!("{d} (#{} has the rest)", first + 1))
-                    })),
-                    None => msg.push_str(&shown(&title, &misses, &other_json)),
-                }
-            }
-            Err(msg)
-        }
+        } => check_triggered(class, condition, times, seen, &other_json),
         Expect::NotTriggered { class, condition } => {
             let hits: Vec<usize> = (0..seen.len()).filter(|&i| seen[i].matched).collect();
             if hits.is_empty() {
@@ -115,31 +80,78 @@ pub fn check(expect: &Expect<'_>, seen: &[Seen], other_json: impl Fn(usize) -> S
             msg.push_str(&triggered_list(seen));
             Err(msg)
         }
-        Expect::Order(classes) => {
-            let mut from = 0;
-            for (k, class) in classes.iter().enumerate() {
-                match seen[from..].iter().position(|s| same_class(&s.class, class)) {
-                    Some(p) => from += p + 1,
-                    None => {
-                        let wanted: Vec<String> = classes.iter().map(|c| canonical(c)).collect();
-                        let why = match (k, seen.iter().any(|s| same_class(&s.class, class))) {
-                            (_, false) => format!("{} was not triggered", canonical(class)),
-                            (0, true) => unreachable!("the first class is found anywhere"),
-                            (_, true) => format!(
-                                "{} was not triggered after {}",
-                                canonical(class),
-                                canonical(classes[k - 1])
-                            ),
-                        };
-                        let mut msg = format!("Expected {} to be triggered in this order; {why}.", wanted.join(", "));
-                        msg.push_str(&sequence(seen));
-                        return Err(msg);
-                    }
-                }
-            }
-            Ok(())
+        Expect::Order(classes) => check_order(classes, seen),
+    }
+}
+
+/// assert_triggered(): with a condition, the message lists the class's near misses, each
+/// by what differs from the first match when there is one.
+fn check_triggered(
+    class: &str,
+    condition: bool,
+    times: Option<usize>,
+    seen: &[Seen],
+    other_json: &dyn Fn(usize) -> String,
+) -> Result<(), String> {
+    let matched = seen.iter().filter(|s| s.matched).count();
+    let ok = match times {
+        Some(n) => matched == n,
+        None => matched > 0,
+    };
+    if ok {
+        return Ok(());
+    }
+    let class = canonical(class);
+    let cond = if condition { " matching the condition" } else { "" };
+    let mut msg = match times {
+        Some(n) => format!(
+            "Expected {class} to be triggered {}{cond}; it was {}.",
+            count_phrase(n, true),
+            count_phrase(matched, false)
+        ),
+        None => format!("Expected {class} to be triggered{cond}; it was not."),
+    };
+    msg.push_str(&triggered_list(seen));
+    if condition {
+        let misses: Vec<usize> = (0..seen.len())
+            .filter(|&i| !seen[i].matched && same_class(&seen[i].class, &class))
+            .collect();
+        let title = format!("Near misses ({class} not matching the condition)");
+        match seen.iter().position(|s| s.matched) {
+            Some(first) => msg.push_str(&shown(&title, &misses, &|i| {
+                differing(&other_json(i), &other_json(first))
+                    .map_or_else(|| other_json(i), |d| format!("{d} (#{} has the rest)", first + 1))
+            })),
+            None => msg.push_str(&shown(&title, &misses, other_json)),
         }
     }
+    Err(msg)
+}
+
+/// assert_order(): each class triggered after the one before it.
+fn check_order(classes: &[&str], seen: &[Seen]) -> Result<(), String> {
+    let mut from = 0;
+    for (k, class) in classes.iter().enumerate() {
+        match seen[from..].iter().position(|s| same_class(&s.class, class)) {
+            Some(p) => from += p + 1,
+            None => {
+                let wanted: Vec<String> = classes.iter().map(|c| canonical(c)).collect();
+                let why = match (k, seen.iter().any(|s| same_class(&s.class, class))) {
+                    (_, false) => format!("{} was not triggered", canonical(class)),
+                    (0, true) => unreachable!("the first class is found anywhere"),
+                    (_, true) => format!(
+                        "{} was not triggered after {}",
+                        canonical(class),
+                        canonical(classes[k - 1])
+                    ),
+                };
+                let mut msg = format!("Expected {} to be triggered in this order; {why}.", wanted.join(", "));
+                msg.push_str(&sequence(seen));
+                return Err(msg);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The keys of `other` (JSON objects) whose values differ from `reference`'s, as JSON

@@ -64,26 +64,7 @@ where
     }
     let mut read = |col: Option<&str>| col.map_or(Ok(None), &mut column);
     let objectid = read(record.objectid)?;
-    let (mut contextid, mut context) = (None, None);
-    if let (Some(id), Some(level), Some(instance)) = (record.contextid, record.contextlevel, record.contextinstanceid) {
-        let param = record_param(used);
-        let mut int = |col: &str| -> std::result::Result<Option<i64>, E> {
-            Ok(int_field(ev, &format!("{param}.{col}"), read(Some(col))?.as_ref())?)
-        };
-        match (int(id)?, int(level)?) {
-            (Some(id), Some(level)) => {
-                context = Some(ContextInfo {
-                    id,
-                    level: Some(level),
-                    instanceid: int(instance)?,
-                    courseid: None,
-                })
-            }
-            _ => contextid = read(Some(id))?,
-        }
-    } else {
-        contextid = read(record.contextid)?;
-    }
+    let (contextid, context) = read_context(ev, used, &mut read)?;
     let courseid = read(record.courseid)?;
     // The first column that is set; else the last one as it was.
     let mut relateduserid = None;
@@ -101,6 +82,40 @@ where
         courseid,
         derived,
         snapshot: family.reads_row(),
+    })
+}
+
+/// The record's context: in full (id, level, instance) when the record declares and has
+/// it, so none is looked up; else its contextid as it is.
+fn read_context<V, E>(
+    ev: &EventName,
+    used: Factory,
+    read: &mut impl FnMut(Option<&str>) -> std::result::Result<Option<V>, E>,
+) -> std::result::Result<(Option<V>, Option<ContextInfo>), E>
+where
+    V: Value,
+    E: From<ValidationError>,
+{
+    let record = ev.def.family.record;
+    let (Some(id), Some(level), Some(instance)) = (record.contextid, record.contextlevel, record.contextinstanceid)
+    else {
+        return Ok((read(record.contextid)?, None));
+    };
+    let param = record_param(used);
+    let mut int = |col: &str| -> std::result::Result<Option<i64>, E> {
+        Ok(int_field(ev, &format!("{param}.{col}"), read(Some(col))?.as_ref())?)
+    };
+    Ok(match (int(id)?, int(level)?) {
+        (Some(id), Some(level)) => {
+            let context = ContextInfo {
+                id,
+                level: Some(level),
+                instanceid: int(instance)?,
+                courseid: None,
+            };
+            (None, Some(context))
+        }
+        _ => (read(Some(id))?, None),
     })
 }
 

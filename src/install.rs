@@ -307,42 +307,16 @@ pub const USAGE: &str = "install (--moodle DIR [COMPONENT…] | --plugin DIR COM
 /// Exit 0 when done or up to date, 1 for `--check` with work to do, 2 for bad input (and
 /// then nothing is written).
 pub fn cli(args: &[String], out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> u8 {
-    let mut moodle = None;
-    let mut plugin = None;
-    let (mut check, mut dry_run, mut force) = (false, false, false);
-    let mut components = Vec::new();
-    let mut it = args.iter();
-    let usage = |err: &mut dyn std::io::Write, why: &str| {
-        let _ = writeln!(err, "moodle-events-gen: {why}; usage: moodle-events-gen {USAGE}");
-        2
-    };
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--moodle" | "--plugin" => {
-                let Some(dir) = it.next().filter(|d| !d.starts_with("--")) else {
-                    return usage(err, &format!("{a} needs a folder"));
-                };
-                if a == "--moodle" {
-                    moodle = Some(dir);
-                } else {
-                    plugin = Some(dir);
-                }
-            }
-            "--check" => check = true,
-            "--dry-run" => dry_run = true,
-            "--force" => force = true,
-            s if s.starts_with("--") => return usage(err, &format!("unknown option {s}")),
-            c => components.push(c.to_string()),
+    let opts = match CliOptions::parse(args) {
+        Ok(o) => o,
+        Err(why) => {
+            let _ = writeln!(err, "moodle-events-gen: {why}; usage: moodle-events-gen {USAGE}");
+            return 2;
         }
-    }
-    if check && dry_run {
-        return usage(err, "--check and --dry-run exclude each other");
-    }
-    let plan = match (moodle, plugin, components.as_slice()) {
-        (Some(dir), None, _) => plan_moodle(Path::new(dir), &components, force),
-        (None, Some(dir), [component]) => plan_plugin(Path::new(dir), component, force),
-        (None, Some(_), _) => return usage(err, "--plugin takes exactly one component"),
-        _ => return usage(err, "give --moodle DIR or --plugin DIR COMPONENT"),
+    };
+    let plan = match opts.target {
+        Target::Moodle(dir) => plan_moodle(Path::new(dir), &opts.components, opts.force),
+        Target::Plugin(dir, component) => plan_plugin(Path::new(dir), component, opts.force),
     };
     let plan = match plan {
         Ok(p) => p,
@@ -351,6 +325,72 @@ pub fn cli(args: &[String], out: &mut dyn std::io::Write, err: &mut dyn std::io:
             return 2;
         }
     };
+    report(&plan, &opts, out, err)
+}
+
+/// Where `install` writes.
+enum Target<'a> {
+    Moodle(&'a str),
+    Plugin(&'a str, &'a str),
+}
+
+/// `install`'s command line, checked.
+struct CliOptions<'a> {
+    target: Target<'a>,
+    components: Vec<String>,
+    check: bool,
+    dry_run: bool,
+    force: bool,
+}
+
+impl<'a> CliOptions<'a> {
+    fn parse(args: &'a [String]) -> Result<Self, String> {
+        let (mut moodle, mut plugin) = (None, None);
+        let (mut check, mut dry_run, mut force) = (false, false, false);
+        let mut components = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--moodle" | "--plugin" => {
+                    let dir = it
+                        .next()
+                        .filter(|d| !d.starts_with("--"))
+                        .ok_or_else(|| format!("{a} needs a folder"))?;
+                    if a == "--moodle" {
+                        moodle = Some(dir.as_str());
+                    } else {
+                        plugin = Some(dir.as_str());
+                    }
+                }
+                "--check" => check = true,
+                "--dry-run" => dry_run = true,
+                "--force" => force = true,
+                s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+                c => components.push(c),
+            }
+        }
+        if check && dry_run {
+            return Err("--check and --dry-run exclude each other".into());
+        }
+        let target = match (moodle, plugin, components.as_slice()) {
+            (Some(dir), None, _) => Target::Moodle(dir),
+            (None, Some(dir), [component]) => Target::Plugin(dir, component),
+            (None, Some(_), _) => return Err("--plugin takes exactly one component".into()),
+            _ => return Err("give --moodle DIR or --plugin DIR COMPONENT".into()),
+        };
+        let components = components.iter().map(|c| c.to_string()).collect();
+        Ok(CliOptions {
+            target,
+            components,
+            check,
+            dry_run,
+            force,
+        })
+    }
+}
+
+/// What `install` did (or, with --check or --dry-run, would do); its exit code.
+fn report(plan: &Plan, opts: &CliOptions<'_>, out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> u8 {
     let _ = writeln!(out, "{}: {}", plan.root.display(), plan.components.join(", "));
     for s in &plan.skipped {
         let _ = writeln!(out, "skipped {s}");
@@ -362,7 +402,7 @@ pub fn cli(args: &[String], out: &mut dyn std::io::Write, err: &mut dyn std::io:
     };
     let pending = plan.pending().count();
     let fresh = plan.changes.len() - pending;
-    if check {
+    if opts.check {
         for c in plan.pending() {
             let what = match (c.merged, c.state) {
                 (Some(_), _) => "lang strings missing or stale in",
@@ -374,14 +414,14 @@ pub fn cli(args: &[String], out: &mut dyn std::io::Write, err: &mut dyn std::io:
         let _ = writeln!(out, "{fresh} of {} files up to date", plan.changes.len());
         return u8::from(pending > 0);
     }
-    if dry_run {
+    if opts.dry_run {
         for c in plan.pending() {
             let _ = writeln!(out, "would write {}", describe(c));
         }
         let _ = writeln!(out, "{fresh} files already up to date; nothing written (--dry-run)");
         return 0;
     }
-    let result = apply(&plan, |c| {
+    let result = apply(plan, |c| {
         let _ = writeln!(out, "wrote {}", describe(c));
     });
     if let Err(e) = result {
@@ -433,23 +473,9 @@ fn lang_statements(text: &str) -> Result<Vec<Statement>, String> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    // Skips a quoted string starting at `i` (the quote); returns the index after it.
-    let skip_quoted = |i: usize| -> Result<usize, String> {
-        let q = b[i];
-        let mut j = i + 1;
-        while j < b.len() {
-            match b[j] {
-                b'\\' => j += 2,
-                c if c == q => return Ok(j + 1),
-                _ => j += 1,
-            }
-        }
-        Err(format!("a string opened at byte {i} is never closed"))
-    };
-    let heredoc = |i: usize| text[i..].starts_with("<<<");
     while i < b.len() {
         match b[i] {
-            b'\'' | b'"' => i = skip_quoted(i)?,
+            b'\'' | b'"' => i = skip_quoted(b, i)?,
             b'#' => i = text[i..].find('\n').map_or(b.len(), |n| i + n),
             b'/' if b.get(i + 1) == Some(&b'/') => i = text[i..].find('\n').map_or(b.len(), |n| i + n),
             b'/' if b.get(i + 1) == Some(&b'*') => {
@@ -458,71 +484,98 @@ fn lang_statements(text: &str) -> Result<Vec<Statement>, String> {
                     .map(|n| i + 2 + n + 2)
                     .ok_or_else(|| format!("a comment opened at byte {i} is never closed"))?;
             }
-            b'<' if heredoc(i) => return Err("heredoc and nowdoc strings are not supported in lang files here".into()),
+            b'<' if is_heredoc(text, i) => {
+                return Err("heredoc and nowdoc strings are not supported in lang files here".into())
+            }
             b'$' if text[i..].starts_with("$string")
                 && !b.get(i + 7).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') =>
             {
-                let start = i;
-                let mut j = i + "$string".len();
-                while b.get(j).is_some_and(u8::is_ascii_whitespace) {
-                    j += 1;
-                }
-                if b.get(j) != Some(&b'[') {
-                    i = j;
-                    continue;
-                }
-                j += 1;
-                while b.get(j).is_some_and(u8::is_ascii_whitespace) {
-                    j += 1;
-                }
-                if !matches!(b.get(j), Some(b'\'' | b'"')) {
-                    return Err(format!("the $string key at byte {start} is not a quoted string"));
-                }
-                let after = skip_quoted(j)?;
-                let key = decode_literal(&text[j..after])
-                    .ok_or_else(|| format!("the $string key at byte {start} is not a plain string"))?;
-                // `] =`, then the value up to the first `;` outside strings.
-                let mut k = after;
-                while b.get(k).is_some_and(u8::is_ascii_whitespace) {
-                    k += 1;
-                }
-                if b.get(k) != Some(&b']') {
-                    return Err(format!("the $string['{key}'] statement is not an assignment"));
-                }
-                k += 1;
-                while b.get(k).is_some_and(u8::is_ascii_whitespace) {
-                    k += 1;
-                }
-                if b.get(k) != Some(&b'=') || b.get(k + 1) == Some(&b'=') {
-                    return Err(format!("the $string['{key}'] statement is not an assignment"));
-                }
-                k += 1;
-                let value_start = k;
-                loop {
-                    match b.get(k) {
-                        None => return Err(format!("the $string['{key}'] statement has no closing ;")),
-                        Some(b'\'' | b'"') => k = skip_quoted(k)?,
-                        Some(b'<') if heredoc(k) => {
-                            return Err(format!(
-                                "the $string['{key}'] value is a heredoc, which is not supported here"
-                            ))
-                        }
-                        Some(b';') => break,
-                        Some(_) => k += 1,
+                match string_statement(text, i)? {
+                    Ok(statement) => {
+                        i = statement.end;
+                        out.push(statement);
                     }
+                    Err(next) => i = next,
                 }
-                out.push(Statement {
-                    key,
-                    start,
-                    end: k + 1,
-                    value: value_start..k,
-                });
-                i = k + 1;
             }
             _ => i += 1,
         }
     }
     Ok(out)
+}
+
+/// Skips a quoted string starting at `i` (the quote); returns the index after it.
+fn skip_quoted(b: &[u8], i: usize) -> Result<usize, String> {
+    let q = b[i];
+    let mut j = i + 1;
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 2,
+            c if c == q => return Ok(j + 1),
+            _ => j += 1,
+        }
+    }
+    Err(format!("a string opened at byte {i} is never closed"))
+}
+
+fn is_heredoc(text: &str, i: usize) -> bool {
+    text[i..].starts_with("<<<")
+}
+
+/// The index of the first byte at or after `j` that is not white space.
+fn skip_space(b: &[u8], mut j: usize) -> usize {
+    while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+        j += 1;
+    }
+    j
+}
+
+/// The `$string['key'] = value;` statement at `start`; `Err(next)` (inside Ok) when
+/// `$string` is not indexed there, to go on scanning at `next`.
+fn string_statement(text: &str, start: usize) -> Result<Result<Statement, usize>, String> {
+    let b = text.as_bytes();
+    let j = skip_space(b, start + "$string".len());
+    if b.get(j) != Some(&b'[') {
+        return Ok(Err(j));
+    }
+    let j = skip_space(b, j + 1);
+    if !matches!(b.get(j), Some(b'\'' | b'"')) {
+        return Err(format!("the $string key at byte {start} is not a quoted string"));
+    }
+    let after = skip_quoted(b, j)?;
+    let key = decode_literal(&text[j..after])
+        .ok_or_else(|| format!("the $string key at byte {start} is not a plain string"))?;
+    // `] =`, then the value up to the first `;` outside strings.
+    let not_assignment = || format!("the $string['{key}'] statement is not an assignment");
+    let k = skip_space(b, after);
+    if b.get(k) != Some(&b']') {
+        return Err(not_assignment());
+    }
+    let k = skip_space(b, k + 1);
+    if b.get(k) != Some(&b'=') || b.get(k + 1) == Some(&b'=') {
+        return Err(not_assignment());
+    }
+    let value_start = k + 1;
+    let mut k = value_start;
+    loop {
+        match b.get(k) {
+            None => return Err(format!("the $string['{key}'] statement has no closing ;")),
+            Some(b'\'' | b'"') => k = skip_quoted(b, k)?,
+            Some(b'<') if is_heredoc(text, k) => {
+                return Err(format!(
+                    "the $string['{key}'] value is a heredoc, which is not supported here"
+                ))
+            }
+            Some(b';') => break,
+            Some(_) => k += 1,
+        }
+    }
+    Ok(Ok(Statement {
+        key,
+        start,
+        end: k + 1,
+        value: value_start..k,
+    }))
 }
 
 /// The value of a PHP string literal (single-quoted, or double-quoted without variables),

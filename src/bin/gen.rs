@@ -26,102 +26,89 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("readme") => {
-            let path = args.get(1).map_or("README.md", String::as_str);
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("moodle-events-gen: cannot read {path}: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let Some(fresh) = docs::splice_readme(&text) else {
-                eprintln!(
-                    "moodle-events-gen: {path} lacks the markers {} … {}",
-                    docs::README_START,
-                    docs::README_END
-                );
-                return ExitCode::FAILURE;
-            };
-            if fresh != text {
-                if let Err(e) = std::fs::write(path, fresh) {
-                    eprintln!("moodle-events-gen: cannot write {path}: {e}");
-                    return ExitCode::FAILURE;
-                }
-                println!("updated {path}");
-            }
-            ExitCode::SUCCESS
-        }
-        Some("fuzz-seeds") => {
-            let Some(dir) = args.get(1).map(std::path::Path::new) else {
-                eprintln!("moodle-events-gen: fuzz-seeds DIR");
-                return ExitCode::FAILURE;
-            };
-            let names = moodle_events::fuzzing::event_names();
-            for (i, (name, data)) in moodle_events::fuzzing::seeds().iter().enumerate() {
-                // The input format of fuzzing::one(): event index, limits byte, JSON.
-                let pick = names.iter().position(|n| n == name).unwrap_or_default() as u8;
-                let mut bytes = vec![pick, 0xff];
-                bytes.extend_from_slice(data.to_string().as_bytes());
-                let written =
-                    std::fs::create_dir_all(dir).and_then(|()| std::fs::write(dir.join(format!("seed-{i:03}")), bytes));
-                if let Err(e) = written {
-                    eprintln!("moodle-events-gen: cannot write into {}: {e}", dir.display());
-                    return ExitCode::FAILURE;
-                }
-            }
-            ExitCode::SUCCESS
-        }
+    let result = match args.first().map(String::as_str) {
+        Some("readme") => readme_command(args.get(1).map_or("README.md", String::as_str)),
+        Some("fuzz-seeds") if args.len() == 2 => fuzz_seeds_command(std::path::Path::new(&args[1])),
         Some("catalogue") => {
             print!("{}", docs::catalogue_markdown());
-            ExitCode::SUCCESS
+            Ok(())
         }
-        Some("bridge") => {
-            let dir = std::path::Path::new(args.get(1).map_or(bridge::TREE, String::as_str));
-            let files = if args.len() > 2 {
-                let mut files = Vec::new();
-                for component in &args[2..] {
-                    match bridge::component_files(component) {
-                        Ok(f) => files.extend(f),
-                        Err(e) => {
-                            eprintln!("moodle-events-gen: {e}");
-                            return ExitCode::FAILURE;
-                        }
-                    }
-                }
-                files
-            } else {
-                bridge::known_tree()
-            };
-            for f in files {
-                let path = dir.join(&f.path);
-                if std::fs::read_to_string(&path).is_ok_and(|t| t == f.text) {
-                    continue;
-                }
-                let written = path
-                    .parent()
-                    .map_or(Ok(()), std::fs::create_dir_all)
-                    .and_then(|()| std::fs::write(&path, &f.text));
-                if let Err(e) = written {
-                    eprintln!("moodle-events-gen: cannot write {}: {e}", path.display());
-                    return ExitCode::FAILURE;
-                }
-                println!("wrote {}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Some("install") => install_command(&args[1..]),
-        Some("schema") if args.len() == 2 => schema_command(std::path::Path::new(&args[1])),
-        Some("bc-check") if args.len() == 3 => bc_check_command(&args[1], &args[2]),
+        Some("bridge") => bridge_command(
+            args.get(1).map_or(bridge::TREE, String::as_str),
+            &args[2.min(args.len())..],
+        ),
+        Some("install") => return install_command(&args[1..]),
+        Some("schema") if args.len() == 2 => return schema_command(std::path::Path::new(&args[1])),
+        Some("bc-check") if args.len() == 3 => return bc_check_command(&args[1], &args[2]),
         _ => {
             eprintln!(
-                "usage: moodle-events-gen readme [README.md] | catalogue | bridge [DIR [COMPONENT…]] | schema DIR | bc-check OLD.json NEW.json | {}",
+                "usage: moodle-events-gen readme [README.md] | catalogue | bridge [DIR [COMPONENT…]] | schema DIR | bc-check OLD.json NEW.json | fuzz-seeds DIR | {}",
                 install::USAGE
             );
-            ExitCode::from(2)
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("moodle-events-gen: {e}");
+            ExitCode::FAILURE
         }
     }
+}
+
+/// `readme [README.md]`: the catalogue table spliced between its markers.
+fn readme_command(path: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let fresh = docs::splice_readme(&text)
+        .ok_or_else(|| format!("{path} lacks the markers {} … {}", docs::README_START, docs::README_END))?;
+    if fresh != text {
+        std::fs::write(path, fresh).map_err(|e| format!("cannot write {path}: {e}"))?;
+        println!("updated {path}");
+    }
+    Ok(())
+}
+
+/// `fuzz-seeds DIR`: one input of `fuzzing::one()` per seed (event index, limits byte,
+/// JSON).
+fn fuzz_seeds_command(dir: &std::path::Path) -> Result<(), String> {
+    let names = moodle_events::fuzzing::event_names();
+    for (i, (name, data)) in moodle_events::fuzzing::seeds().iter().enumerate() {
+        let pick = names.iter().position(|n| n == name).unwrap_or_default() as u8;
+        let mut bytes = vec![pick, 0xff];
+        bytes.extend_from_slice(data.to_string().as_bytes());
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(dir.join(format!("seed-{i:03}")), bytes))
+            .map_err(|e| format!("cannot write into {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// `bridge [DIR [COMPONENT…]]`: the generated tree (or those components' files) written
+/// where it differs.
+fn bridge_command(dir: &str, components: &[String]) -> Result<(), String> {
+    let dir = std::path::Path::new(dir);
+    let files = if components.is_empty() {
+        bridge::known_tree()
+    } else {
+        let mut files = Vec::new();
+        for component in components {
+            files.extend(bridge::component_files(component).map_err(|e| e.to_string())?);
+        }
+        files
+    };
+    for f in files {
+        let path = dir.join(&f.path);
+        if std::fs::read_to_string(&path).is_ok_and(|t| t == f.text) {
+            continue;
+        }
+        path.parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, &f.text))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// `install`: see [`install::cli`].

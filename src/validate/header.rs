@@ -173,6 +173,58 @@ pub struct Header {
     pub anonymous: bool,
 }
 
+/// objectid: required (at least 1) when the event has an objecttable, else refused.
+fn check_objectid<V: Value + ?Sized>(ev: &EventName, v: Option<&V>) -> Result<Option<i64>> {
+    let err = |rule: Rule| ValidationError::new(&*ev.eventname, "objectid", rule);
+    let objectid = int_field(ev, "objectid", v)?;
+    match (ev.def.objecttable(), objectid) {
+        (Some(_), None) => Err(err(Rule::Required)),
+        (Some(_), Some(id)) if id <= 0 => Err(err(Rule::TooSmall { min: 1, got: id })),
+        (None, Some(_)) => Err(err(Rule::NotAllowed {
+            why: "this event has no objecttable, so no objectid",
+        })),
+        _ => Ok(objectid),
+    }
+}
+
+/// courseid: the context's course when known (a different one is refused), else the
+/// given one, else 0; never negative.
+fn check_courseid<V: Value + ?Sized>(ev: &EventName, v: Option<&V>, known: Option<i64>) -> Result<i64> {
+    let err = |rule: Rule| ValidationError::new(&*ev.eventname, "courseid", rule);
+    let given = int_field(ev, "courseid", v)?;
+    if let (Some(given), Some(known)) = (given, known) {
+        if given != known {
+            return Err(err(Rule::Invalid {
+                expected: format!("the context's course {known}, got {given}"),
+            }));
+        }
+    }
+    let courseid = given.or(known).unwrap_or(0);
+    if courseid < 0 {
+        return Err(err(Rule::TooSmall { min: 0, got: courseid }));
+    }
+    Ok(courseid)
+}
+
+/// anonymous: a bool, 0/1, or "0"/""/"1" as Moodle's forms give it; absent is false.
+fn check_anonymous<V: Value + ?Sized>(ev: &EventName, v: Option<&V>) -> Result<bool> {
+    match v.map(|v| v.kind()) {
+        None | Some(Kind::Null) => Ok(false),
+        Some(Kind::Bool(b)) => Ok(b),
+        Some(Kind::Int(i)) if i == 0 || i == 1 => Ok(i == 1),
+        Some(Kind::Str(b"0")) | Some(Kind::Str(b"")) => Ok(false),
+        Some(Kind::Str(b"1")) => Ok(true),
+        Some(k) => Err(ValidationError::new(
+            &*ev.eventname,
+            "anonymous",
+            Rule::WrongType {
+                expected: "bool or 0/1",
+                got: k.type_name(),
+            },
+        )),
+    }
+}
+
 /// Checks the header fields. `context` is the context already read by the caller (from a
 /// context object or a contextid); `current_userid` is `$USER->id` (or 0).
 pub fn check_header<V: Value + ?Sized>(
@@ -182,20 +234,7 @@ pub fn check_header<V: Value + ?Sized>(
     current_userid: i64,
 ) -> Result<Header> {
     let err = |field: &str, rule: Rule| ValidationError::new(&*ev.eventname, field, rule);
-    let objectid = int_field(ev, "objectid", input.objectid)?;
-    match (ev.def.objecttable(), objectid) {
-        (Some(_), None) => return Err(err("objectid", Rule::Required)),
-        (Some(_), Some(id)) if id <= 0 => return Err(err("objectid", Rule::TooSmall { min: 1, got: id })),
-        (None, Some(_)) => {
-            return Err(err(
-                "objectid",
-                Rule::NotAllowed {
-                    why: "this event has no objecttable, so no objectid",
-                },
-            ))
-        }
-        _ => {}
-    }
+    let objectid = check_objectid(ev, input.objectid)?;
     let Some(context) = context else {
         return Err(err("context", Rule::ContextRequired));
     };
@@ -220,37 +259,8 @@ pub fn check_header<V: Value + ?Sized>(
     if let Some(r) = relateduserid.filter(|r| *r < -1) {
         return Err(err("relateduserid", Rule::TooSmall { min: -1, got: r }));
     }
-    let given = int_field(ev, "courseid", input.courseid)?;
-    if let (Some(given), Some(known)) = (given, context.courseid) {
-        if given != known {
-            return Err(err(
-                "courseid",
-                Rule::Invalid {
-                    expected: format!("the context's course {known}, got {given}"),
-                },
-            ));
-        }
-    }
-    let courseid = given.or(context.courseid).unwrap_or(0);
-    if courseid < 0 {
-        return Err(err("courseid", Rule::TooSmall { min: 0, got: courseid }));
-    }
-    let anonymous = match input.anonymous.map(|v| v.kind()) {
-        None | Some(Kind::Null) => false,
-        Some(Kind::Bool(b)) => b,
-        Some(Kind::Int(i)) if i == 0 || i == 1 => i == 1,
-        Some(Kind::Str(b"0")) | Some(Kind::Str(b"")) => false,
-        Some(Kind::Str(b"1")) => true,
-        Some(k) => {
-            return Err(err(
-                "anonymous",
-                Rule::WrongType {
-                    expected: "bool or 0/1",
-                    got: k.type_name(),
-                },
-            ));
-        }
-    };
+    let courseid = check_courseid(ev, input.courseid, context.courseid)?;
+    let anonymous = check_anonymous(ev, input.anonymous)?;
     Ok(Header {
         objectid,
         context,

@@ -4,7 +4,7 @@
 use super::limits::{json_size, key_size, Limits};
 use super::secrets::is_secret_key;
 use super::utf8;
-use crate::catalogue::{EventName, KeySpec, Type};
+use crate::catalogue::{EventName, Format, KeySpec, Table, Type, ValueSet};
 use crate::error::{Result, Rule, ValidationError};
 use crate::value::{canonical_int, Key, Kind, Value};
 
@@ -153,114 +153,27 @@ impl Walker<'_> {
             // A list's brackets, or a scalar (an array is counted by check_free).
             self.add(json_size(&kind))?;
         }
-        let wrong = |w: &Self| {
-            w.err(
-                at,
-                Rule::WrongType {
-                    expected: ty.name(),
-                    got: kind.type_name(),
-                },
-            )
-        };
         match ty {
-            Type::Int { min, max, values } => {
-                let i = match kind {
-                    Kind::Int(i) => i,
-                    Kind::Str(s) => match (canonical_int(s), at.fields()) {
-                        (Some(i), Some(path)) => {
-                            self.fixups.push(Fixup { path, value: i });
-                            i
-                        }
-                        _ => return Err(wrong(self)),
-                    },
-                    _ => return Err(wrong(self)),
-                };
-                if let Some(set) = values {
-                    if !set.contains(i) {
-                        return Err(self.err(
-                            at,
-                            Rule::NotInSet {
-                                allowed: set.describe(),
-                                got: i,
-                            },
-                        ));
-                    }
-                }
-                if let Some(min) = *min {
-                    if i < min {
-                        return Err(self.err(at, Rule::TooSmall { min, got: i }));
-                    }
-                }
-                if let Some(max) = *max {
-                    if i > max {
-                        return Err(self.err(at, Rule::TooLarge { max, got: i }));
-                    }
-                }
-                Ok(())
-            }
+            Type::Int { min, max, values } => self.check_int(at, ty, kind, (*min, *max), *values),
             Type::Str {
                 maxlength,
                 format,
                 table,
-            } => {
-                let Kind::Str(b) = kind else { return Err(wrong(self)) };
-                let Some(s) = utf8(b) else {
-                    return Err(self.err(at, Rule::InvalidUtf8));
-                };
-                if s.is_empty() {
-                    return Err(self.err(at, Rule::Empty));
-                }
-                if let Some(max) = *maxlength {
-                    // Bytes bound characters from above: count only when it may matter.
-                    let len = if s.len() > max { s.chars().count() } else { s.len() };
-                    if len > max {
-                        return Err(self.err(at, Rule::TooLong { max, len }));
-                    }
-                }
-                if let Some(f) = format {
-                    if !f.check(s) {
-                        return Err(self.err(at, Rule::BadFormat { what: f.describe() }));
-                    }
-                }
-                if let Some(t) = table {
-                    if !t.columns.contains(&s) {
-                        return Err(self.err(at, Rule::NotAColumn { table: t.name }));
-                    }
-                }
-                Ok(())
-            }
+            } => self.check_str(at, ty, kind, *maxlength, *format, *table),
             Type::Bool => match kind {
                 Kind::Bool(_) => Ok(()),
-                _ => Err(wrong(self)),
+                _ => Err(self.wrong(at, ty, kind)),
             },
             Type::Float => match kind {
                 Kind::Float(f) if f.is_finite() => Ok(()),
                 Kind::Float(_) => Err(self.err(at, Rule::NotFinite)),
                 Kind::Int(_) => Ok(()),
-                _ => Err(wrong(self)),
+                _ => Err(self.wrong(at, ty, kind)),
             },
-            Type::List { items } => {
-                if kind != Kind::Array {
-                    return Err(wrong(self));
-                }
-                if !v.is_list() {
-                    return Err(self.err(at, Rule::NotAList));
-                }
-                if v.is_empty() {
-                    return Err(self.err(at, Rule::Empty));
-                }
-                if depth >= self.limits.max_depth {
-                    return Err(self.too_deep(at));
-                }
-                // Items are not fixed up: a list's items must have their type already.
-                v.for_each_entry(&mut |k, item| {
-                    self.add(1)?;
-                    self.check_typed(&Path::Item(at, k), items, item, depth + 1)
-                })
-            }
+            Type::List { items } => self.check_list(at, ty, items, v, depth),
             Type::Array { fields } => {
                 if kind != Kind::Array {
-                    return Err(wrong(self));
+                    return Err(self.wrong(at, ty, kind));
                 }
                 self.check_free(at, v, depth)?;
                 self.counted.set(self.counted.get() + 1);
@@ -269,6 +182,124 @@ impl Walker<'_> {
                 fields
             }
         }
+    }
+
+    /// The value's type is not the key's.
+    fn wrong(&self, at: &Path<'_>, ty: &Type, kind: Kind<'_>) -> ValidationError {
+        self.err(
+            at,
+            Rule::WrongType {
+                expected: ty.name(),
+                got: kind.type_name(),
+            },
+        )
+    }
+
+    /// An int (or a canonical numeric string, fixed up to an int) in its value set and
+    /// range.
+    fn check_int(
+        &mut self,
+        at: &Path<'_>,
+        ty: &Type,
+        kind: Kind<'_>,
+        (min, max): (Option<i64>, Option<i64>),
+        values: Option<&ValueSet>,
+    ) -> Result<()> {
+        let i = match kind {
+            Kind::Int(i) => i,
+            Kind::Str(s) => match (canonical_int(s), at.fields()) {
+                (Some(i), Some(path)) => {
+                    self.fixups.push(Fixup { path, value: i });
+                    i
+                }
+                _ => return Err(self.wrong(at, ty, kind)),
+            },
+            _ => return Err(self.wrong(at, ty, kind)),
+        };
+        if let Some(set) = values {
+            if !set.contains(i) {
+                return Err(self.err(
+                    at,
+                    Rule::NotInSet {
+                        allowed: set.describe(),
+                        got: i,
+                    },
+                ));
+            }
+        }
+        match (min, max) {
+            (Some(min), _) if i < min => Err(self.err(at, Rule::TooSmall { min, got: i })),
+            (_, Some(max)) if i > max => Err(self.err(at, Rule::TooLarge { max, got: i })),
+            _ => Ok(()),
+        }
+    }
+
+    /// A non-empty UTF-8 string within its length, format and table's columns.
+    fn check_str(
+        &self,
+        at: &Path<'_>,
+        ty: &Type,
+        kind: Kind<'_>,
+        maxlength: Option<usize>,
+        format: Option<Format>,
+        table: Option<&Table>,
+    ) -> Result<()> {
+        let Kind::Str(b) = kind else {
+            return Err(self.wrong(at, ty, kind));
+        };
+        let Some(s) = utf8(b) else {
+            return Err(self.err(at, Rule::InvalidUtf8));
+        };
+        if s.is_empty() {
+            return Err(self.err(at, Rule::Empty));
+        }
+        if let Some(max) = maxlength {
+            // Bytes bound characters from above: count only when it may matter.
+            let len = if s.len() > max { s.chars().count() } else { s.len() };
+            if len > max {
+                return Err(self.err(at, Rule::TooLong { max, len }));
+            }
+        }
+        if let Some(f) = format {
+            if !f.check(s) {
+                return Err(self.err(at, Rule::BadFormat { what: f.describe() }));
+            }
+        }
+        if let Some(t) = table {
+            if !t.columns.contains(&s) {
+                return Err(self.err(at, Rule::NotAColumn { table: t.name }));
+            }
+        }
+        Ok(())
+    }
+
+    /// A non-empty PHP list whose items have the item type (not fixed up: a list's items
+    /// must have their type already).
+    fn check_list<V: Value + ?Sized>(
+        &mut self,
+        at: &Path<'_>,
+        ty: &Type,
+        items: &'static Type,
+        v: &V,
+        depth: usize,
+    ) -> Result<()> {
+        let kind = v.kind();
+        if kind != Kind::Array {
+            return Err(self.wrong(at, ty, kind));
+        }
+        if !v.is_list() {
+            return Err(self.err(at, Rule::NotAList));
+        }
+        if v.is_empty() {
+            return Err(self.err(at, Rule::Empty));
+        }
+        if depth >= self.limits.max_depth {
+            return Err(self.too_deep(at));
+        }
+        v.for_each_entry(&mut |k, item| {
+            self.add(1)?;
+            self.check_typed(&Path::Item(at, k), items, item, depth + 1)
+        })
     }
 
     /// Checks the documented `fields` of an array (unknown keys are allowed here).
