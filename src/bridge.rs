@@ -776,46 +776,40 @@ fn record_expr(def: &EventDef) -> String {
 /// event guideline asks: each factory on a record made with local_archiving's API, every
 /// documented `other` key with its type, assertEventContextNotUsed(), both sinks, and a
 /// broken rule as a coding_exception naming the field and the rule.
-fn event_tests(events: &[&EventDef], component: &str) -> String {
-    let plugin = component
-        .split_once('_')
-        .map(|(_, name)| name)
-        .filter(|_| component != "local_archiving");
-    let mut methods = String::new();
-    for def in events {
-        let class = def.class_for(component);
-        let args: Vec<String> = caller_keys(def)
-            .iter()
-            .map(|k| php_literal(&crate::fuzzing::sample(&k.ty)))
-            .collect();
-        let mut call_args = vec!["$record".to_string()];
-        call_args.extend(args);
-        let mut make = format!(
-            "        $make = fn() => {}::{}({});",
+/// A generated test: the event made by its factory, with its documented other keys, in
+/// both sinks.
+fn factory_test(def: &EventDef) -> String {
+    let args: Vec<String> = caller_keys(def)
+        .iter()
+        .map(|k| php_literal(&crate::fuzzing::sample(&k.ty)))
+        .collect();
+    let mut call_args = vec!["$record".to_string()];
+    call_args.extend(args);
+    let mut make = format!(
+        "        $make = fn() => {}::{}({});",
+        def.name,
+        def.family.factory.method(),
+        call_args.join(", ")
+    );
+    if make.len() > MAX_LINE {
+        make = format!(
+            "        $make = fn() => {}::{}(\n{}\n        );",
             def.name,
             def.family.factory.method(),
-            call_args.join(", ")
+            call_args
+                .iter()
+                .map(|a| format!("            {a},"))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
-        if make.len() > MAX_LINE {
-            make = format!(
-                "        $make = fn() => {}::{}(\n{}\n        );",
-                def.name,
-                def.family.factory.method(),
-                call_args
-                    .iter()
-                    .map(|a| format!("            {a},"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-        }
-        let mut checks = String::new();
-        if def.objecttable().is_some() {
-            checks.push_str("        $this->assertEquals($record->id, $event->objectid);\n");
-        }
-        other_assertions(def.other, "$event->other", &mut checks);
-        let _ = write!(
-            methods,
-            "
+    }
+    let mut checks = String::new();
+    if def.objecttable().is_some() {
+        checks.push_str("        $this->assertEquals($record->id, $event->objectid);\n");
+    }
+    other_assertions(def.other, "$event->other", &mut checks);
+    format!(
+        "
     /**
      * {title}: made by its factory, with its documented other keys, in both sinks.
      */
@@ -828,33 +822,38 @@ fn event_tests(events: &[&EventDef], component: &str) -> String {
         $this->assert_captured_by_both_sinks($make);
     }}
 ",
-            title = def.title,
-            name = def.name,
-            record = record_expr(def),
-        );
-        // The broken rule: a required key the caller gives left out, else an undocumented key.
-        let mut other = match crate::fuzzing::sample_other(def.other, 1) {
-            serde_json::Value::Object(m) => m,
-            _ => serde_json::Map::new(),
-        };
-        let field = match caller_keys(def).iter().find(|k| k.required) {
-            Some(k) => {
-                other.remove(k.key);
-                format!("other.{}: is required", k.key)
-            }
-            None => {
-                other.insert("undocumented".into(), serde_json::json!(1));
-                "other.undocumented: is not documented for this event".to_string()
-            }
-        };
-        let objectid = if def.objecttable().is_some() {
-            "'objectid' => 1,\n            "
-        } else {
-            ""
-        };
-        let _ = write!(
-            methods,
-            "
+        title = def.title,
+        name = def.name,
+        record = record_expr(def),
+    )
+}
+
+/// A generated test: a broken rule (a required key the caller gives left out, else an
+/// undocumented key) is a coding_exception naming the field and the rule.
+fn broken_rule_test(def: &EventDef, component: &str) -> String {
+    let class = def.class_for(component);
+    // The broken rule: a required key the caller gives left out, else an undocumented key.
+    let mut other = match crate::fuzzing::sample_other(def.other, 1) {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let field = match caller_keys(def).iter().find(|k| k.required) {
+        Some(k) => {
+            other.remove(k.key);
+            format!("other.{}: is required", k.key)
+        }
+        None => {
+            other.insert("undocumented".into(), serde_json::json!(1));
+            "other.undocumented: is not documented for this event".to_string()
+        }
+    };
+    let objectid = if def.objecttable().is_some() {
+        "'objectid' => 1,\n            "
+    } else {
+        ""
+    };
+    format!(
+        "
     /**
      * {title}: a broken rule is a coding_exception naming the field and the rule.
      */
@@ -868,19 +867,30 @@ fn event_tests(events: &[&EventDef], component: &str) -> String {
         ]);
     }}
 ",
-            title = def.title,
-            name = def.name,
-            expect = {
-                let message = sq(&format!("{class}: {field}"));
-                let one = format!("        $this->expectExceptionMessage({message});");
-                if one.len() > MAX_LINE {
-                    format!("        $this->expectExceptionMessage(\n            {message}\n        );")
-                } else {
-                    one
-                }
-            },
-            other = php_literal(&serde_json::Value::Object(other)),
-        );
+        title = def.title,
+        name = def.name,
+        expect = {
+            let message = sq(&format!("{class}: {field}"));
+            let one = format!("        $this->expectExceptionMessage({message});");
+            if one.len() > MAX_LINE {
+                format!("        $this->expectExceptionMessage(\n            {message}\n        );")
+            } else {
+                one
+            }
+        },
+        other = php_literal(&serde_json::Value::Object(other)),
+    )
+}
+
+fn event_tests(events: &[&EventDef], component: &str) -> String {
+    let plugin = component
+        .split_once('_')
+        .map(|(_, name)| name)
+        .filter(|_| component != "local_archiving");
+    let mut methods = String::new();
+    for def in events {
+        methods.push_str(&factory_test(def));
+        methods.push_str(&broken_rule_test(def, component));
     }
     let body = format!(
         "{attributes}/**
