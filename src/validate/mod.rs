@@ -529,4 +529,167 @@ mod tests {
             Rule::NotAllowed { .. }
         ));
     }
+
+    use crate::value::{Key, Kind, Value};
+
+    /// A value serde_json cannot hold: floats that are not finite, in arrays.
+    enum Raw {
+        F(f64),
+        S(&'static str),
+        A(Vec<Raw>),
+        O(Vec<(&'static str, Raw)>),
+    }
+
+    impl Value for Raw {
+        fn kind(&self) -> Kind<'_> {
+            match self {
+                Raw::F(f) => Kind::Float(*f),
+                Raw::S(s) => Kind::Str(s.as_bytes()),
+                Raw::A(_) | Raw::O(_) => Kind::Array,
+            }
+        }
+        fn for_each_entry<'s, E>(&'s self, f: &mut dyn FnMut(Key<'s>, &'s Self) -> Result<(), E>) -> Result<(), E> {
+            match self {
+                Raw::A(items) => items.iter().enumerate().try_for_each(|(i, v)| f(Key::Int(i as i64), v)),
+                Raw::O(entries) => entries.iter().try_for_each(|(k, v)| f(Key::Str(k.as_bytes()), v)),
+                _ => Ok(()),
+            }
+        }
+        fn get(&self, key: &str) -> Option<&Self> {
+            match self {
+                Raw::O(entries) => entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+                _ => None,
+            }
+        }
+        fn len(&self) -> usize {
+            match self {
+                Raw::A(items) => items.len(),
+                Raw::O(entries) => entries.len(),
+                _ => 0,
+            }
+        }
+    }
+
+    #[test]
+    fn a_snapshot_keeps_no_float_that_is_not_finite() {
+        let e = ev(FAILED);
+        let limits = Limits::default();
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let err = check_snapshot_value(&e, b"size", &Raw::F(bad), limits).unwrap_err();
+            assert_eq!(
+                (err.field.as_str(), err.rule),
+                ("snapshot.size", Rule::NotFinite),
+                "{bad}"
+            );
+            let nested = Raw::A(vec![Raw::F(1.0), Raw::A(vec![Raw::F(bad)])]);
+            assert_eq!(
+                check_snapshot_value(&e, b"size", &nested, limits).unwrap_err().rule,
+                Rule::NotFinite
+            );
+        }
+        for fine in [0.0, -1.5, f64::MAX, f64::MIN_POSITIVE] {
+            assert_eq!(
+                check_snapshot_value(&e, b"size", &Raw::F(fine), limits),
+                Ok(()),
+                "{fine}"
+            );
+        }
+        // Nor in other's free-form arrays.
+        let t = ev("\\archivingevent_apistub\\event\\transmission_completed");
+        let other = |v| {
+            Raw::O(vec![
+                ("eventname", Raw::S("\\core\\event\\course_viewed")),
+                ("metadata", Raw::O(vec![("ratio", v)])),
+            ])
+        };
+        assert_eq!(validate_other(&t, Some(&other(Raw::F(0.5))), None, limits), Ok(vec![]));
+        let err = validate_other(&t, Some(&other(Raw::F(f64::INFINITY))), None, limits).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.rule),
+            ("other.metadata.ratio", Rule::NotFinite)
+        );
+    }
+
+    #[test]
+    fn ids_at_their_boundaries() {
+        let e = ev(FAILED);
+        let ctx = ContextInfo {
+            id: 5,
+            ..Default::default()
+        };
+        let header = |data: J| check_header(&e, &split_create_data(&e, &data).unwrap(), Some(ctx), 0);
+        for (data, field, rule) in [
+            (json!({"objectid": 0}), "objectid", Rule::TooSmall { min: 1, got: 0 }),
+            (json!({"objectid": -5}), "objectid", Rule::TooSmall { min: 1, got: -5 }),
+            (
+                json!({"objectid": 1, "userid": -2}),
+                "userid",
+                Rule::TooSmall { min: -1, got: -2 },
+            ),
+            (
+                json!({"objectid": 1, "relateduserid": -2}),
+                "relateduserid",
+                Rule::TooSmall { min: -1, got: -2 },
+            ),
+            (
+                json!({"objectid": 1, "courseid": -1}),
+                "courseid",
+                Rule::TooSmall { min: 0, got: -1 },
+            ),
+        ] {
+            let err = header(data).unwrap_err();
+            assert_eq!((err.field.as_str(), err.rule), (field, rule));
+        }
+        let h = header(json!({"objectid": 1, "userid": -1, "relateduserid": -1, "courseid": 0})).unwrap();
+        assert_eq!(
+            (h.objectid, h.userid, h.relateduserid, h.courseid),
+            (Some(1), -1, Some(-1), 0)
+        );
+        assert_eq!(
+            check_header(
+                &e,
+                &split_create_data(&e, &json!({"objectid": 1})).unwrap(),
+                Some(ContextInfo { id: -3, ..ctx }),
+                0
+            )
+            .unwrap_err()
+            .rule,
+            Rule::TooSmall { min: 1, got: -3 }
+        );
+    }
+
+    #[test]
+    fn the_json_size_of_an_int_is_its_digits() {
+        for i in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            999,
+            1000,
+            -1,
+            -9,
+            -10,
+            -100,
+            i64::MAX,
+            i64::MIN,
+            1 << 40,
+        ] {
+            assert_eq!(limits::json_size(&Kind::Int(i)), i.to_string().len(), "{i}");
+            assert_eq!(limits::key_size(&Key::Int(i)), i.to_string().len() + 4, "{i}");
+        }
+        for (kind, len) in [
+            (Kind::Null, 4),
+            (Kind::Bool(true), 4),
+            (Kind::Bool(false), 5),
+            (Kind::Str(b"abc"), 5),
+            (Kind::Array, 2),
+            (Kind::Float(1.5), 24),
+        ] {
+            assert_eq!(limits::json_size(&kind), len, "{kind:?}");
+        }
+        assert_eq!(limits::key_size(&Key::Str(b"cause")), 9);
+    }
 }
