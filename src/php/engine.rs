@@ -2,6 +2,7 @@
 //! unwinds as a special non-Throwable "exception") from a real exception, catching a fatal
 //! error's bailout long enough to tidy up, and checking that a callable works from
 //! anywhere.
+#![allow(unsafe_code, reason = "the FFI fence: calls into the engine and its bailouts")]
 
 use super::exception::throw;
 use crate::catalogue::shown_name;
@@ -318,5 +319,27 @@ impl<'a> NameArg<'a> {
                 Rule::InvalidUtf8,
             ))
         })
+    }
+}
+
+/// The engine's name of a callable (`function`, `Class::method`), if it has one.
+pub fn callable_name(cb: &Zval) -> Option<String> {
+    let mut name: *mut ext_php_rs::ffi::zend_string = std::ptr::null_mut();
+    // SAFETY: zend_is_callable_ex only reads the callable and writes a new string to `name`,
+    // which is owned here and released by the ZBox.
+    unsafe {
+        ext_php_rs::ffi::zend_is_callable_ex(
+            std::ptr::from_ref(cb).cast_mut(),
+            std::ptr::null_mut(),
+            0,
+            &raw mut name,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        if name.is_null() {
+            return None;
+        }
+        let zs: ext_php_rs::boxed::ZBox<ZendStr> = ext_php_rs::boxed::ZBox::from_raw(name.cast());
+        Some(String::from_utf8_lossy(zs.as_bytes()).into_owned())
     }
 }

@@ -75,17 +75,10 @@ pub fn of_class(class: &str, message: String) -> PhpException {
 
 /// A failed sink assertion outside PHPUnit.
 pub fn assertion_failed(message: String) -> PhpException {
-    match registered(&ASSERTION_CE) {
+    match super::zv::registered(&ASSERTION_CE) {
         Some(ce) => PhpException::new(message, 0, ce),
         None => PhpException::new(message, 0, assertion_error()),
     }
-}
-
-/// A class registered at start-up; None if its registration failed.
-fn registered(slot: &AtomicPtr<ClassEntry>) -> Option<&'static ClassEntry> {
-    // SAFETY: the pointer is null or was stored by the class's registration at module
-    // start-up; class entries of internal classes live until module shutdown.
-    unsafe { slot.load(Ordering::Acquire).as_ref() }
 }
 
 /// `?` on a core result inside a PHP-facing function.
@@ -98,7 +91,7 @@ impl From<ValidationError> for PhpException {
 /// The PHP exception for a validation error, with `$eventname` and `$field` set.
 pub fn throw(e: ValidationError) -> PhpException {
     let msg = e.to_string();
-    let Some(ce) = registered(&CE) else {
+    let Some(ce) = super::zv::registered(&CE) else {
         return PhpException::from_message(msg);
     };
     let mut obj: ZBox<ZendObject> = ce.new();

@@ -1,6 +1,10 @@
 //! The limits as php.ini settings (`moodle_events.max_depth`, …), shown by `phpinfo()`.
 //! Names, defaults and ranges come from the core's [`SETTINGS`]; this only registers them
 //! and keeps the current values where the hot path reads them without a lookup.
+#![allow(
+    unsafe_code,
+    reason = "the FFI fence: the engine's php.ini entry table and phpinfo()"
+)]
 
 use crate::validate::{Limits, SETTINGS};
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
@@ -133,15 +137,16 @@ extern "C" {
     fn display_ini_entries(module: *mut ext_php_rs::zend::ModuleEntry);
 }
 
-/// Prints the settings (name, local and master value) in `phpinfo()`.
-///
-/// # Safety
-/// `module` must be this extension's module entry, as the engine passes it to the info
-/// function.
-pub unsafe fn display(module: *mut ext_php_rs::zend::ModuleEntry) {
-    // SAFETY: the caller passes this extension's module entry, whose ini entries the
-    // engine registered at start-up.
-    unsafe { display_ini_entries(module) }
+/// The module's phpinfo() function: the extension's rows, then its settings (name, local
+/// and master value).
+pub extern "C" fn info(module: *mut ext_php_rs::zend::ModuleEntry) {
+    let module = std::panic::AssertUnwindSafe(module);
+    super::hook((), move || {
+        super::info_rows();
+        // SAFETY: the engine passes this extension's module entry to its info function;
+        // its ini entries were registered at start-up.
+        unsafe { display_ini_entries(*module) };
+    })
 }
 
 #[cfg(test)]

@@ -1,10 +1,17 @@
 //! The ext-php-rs binding: PHP classes and functions that convert arguments, call the
 //! core and convert results back. No event rules live here.
+//!
+//! The FFI fence: `unsafe` is denied in this module and its children, except in the four
+//! that own the raw engine access and opt in: `engine.rs` (calls into PHP, bailouts),
+//! `zv.rs` (zvals and hash tables), `ini.rs` (php.ini entries, phpinfo()) and
+//! `handlers.rs` (the event's property handlers); the embedded tests too.
+#![deny(unsafe_code)]
 
 pub mod catalogue;
 pub mod engine;
 pub mod event;
 pub mod exception;
+pub mod handlers;
 pub mod ini;
 pub mod moodle;
 pub mod sink;
@@ -15,7 +22,7 @@ use crate::validate::Limits;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
-use ext_php_rs::zend::{ClassEntry, ExecutorGlobals, ModuleEntry};
+use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
 thread_local! {
@@ -147,7 +154,7 @@ fn hook<R>(failed: R, f: impl FnOnce() -> R + std::panic::UnwindSafe) -> R {
 fn startup(_ty: i32, module_number: i32) -> i32 {
     hook(-1, || {
         ini::register(module_number);
-        event::guard_property_names();
+        handlers::install();
         match exception::register() {
             Ok(()) => 0,
             Err(_) => -1,
@@ -175,18 +182,14 @@ extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     })
 }
 
-extern "C" fn info(module: *mut ModuleEntry) {
-    let module = std::panic::AssertUnwindSafe(module);
-    hook((), move || {
-        info_table_start!();
-        info_table_row!("moodle_events support", "enabled");
-        info_table_row!("version", env!("CARGO_PKG_VERSION"));
-        info_table_row!("catalogue version", crate::catalogue::version());
-        info_table_row!("catalogue events", crate::catalogue::definitions().len().to_string());
-        info_table_end!();
-        // SAFETY: the engine's entry for this module, passed to this info function.
-        unsafe { ini::display(*module) };
-    })
+/// phpinfo()'s rows of the extension (its settings follow: `ini::info`).
+fn info_rows() {
+    info_table_start!();
+    info_table_row!("moodle_events support", "enabled");
+    info_table_row!("version", env!("CARGO_PKG_VERSION"));
+    info_table_row!("catalogue version", crate::catalogue::version());
+    info_table_row!("catalogue events", crate::catalogue::definitions().len().to_string());
+    info_table_end!();
 }
 
 #[php_module]
@@ -205,7 +208,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(reset))
         .request_startup_function(request_startup)
         .request_shutdown_function(request_shutdown)
-        .info_function(info)
+        .info_function(ini::info)
 }
 
 #[cfg(all(test, feature = "embed"))]

@@ -11,20 +11,9 @@ use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::ClassEntry;
 use std::rc::Rc;
 
-unsafe extern "C" {
-    fn zend_get_constant_str(name: *const std::ffi::c_char, len: usize) -> *mut Zval;
-}
-
-/// A constant's value, if it is defined.
-fn constant(name: &str) -> Option<&'static Zval> {
-    // SAFETY: zend_get_constant_str only reads the name; the returned zval (if any) is
-    // owned by the constant table, which outlives the request.
-    unsafe { zend_get_constant_str(name.as_ptr().cast(), name.len()).as_ref() }
-}
-
 /// Inside Moodle: its setup defined `MOODLE_INTERNAL`, or its event base class is loaded.
 pub fn inside_moodle() -> bool {
-    constant("MOODLE_INTERNAL").is_some() || zv::loaded_class("core\\event\\base").is_some()
+    zv::constant("MOODLE_INTERNAL").is_some() || zv::loaded_class("core\\event\\base").is_some()
 }
 
 thread_local! {
@@ -161,7 +150,7 @@ const PHPUNIT_UTILS: [&str; 2] = ["phpunit_util", "core\\test\\phpunit\\phpunit_
 /// it, a later call looks again). An autoloader's fatal error or `exit()` goes on; an
 /// exception it throws only means the class is not there.
 fn phpunit_util() -> PhpResult<Option<&'static str>> {
-    if constant("PHPUNIT_TEST").is_none_or(|v| v.bool() != Some(true)) {
+    if zv::constant("PHPUNIT_TEST").is_none_or(|v| v.bool() != Some(true)) {
         return Ok(None);
     }
     if let Some(found) = PHPUNIT_UTIL.get() {

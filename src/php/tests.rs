@@ -1,5 +1,6 @@
 //! In-process tests of the binding: PHP embedded (feature `embed`, libphp8.2-embed).
 //! Run single-threaded (`make test-embed`): the embed SAPI is one engine per process.
+#![allow(unsafe_code, reason = "embedded PHP for tests: the SAPI's raw hooks")]
 
 use super::get_module;
 use ext_php_rs::embed::Embed;

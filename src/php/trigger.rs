@@ -12,7 +12,7 @@ use crate::expect;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::{PhpException, PhpResult};
-use ext_php_rs::types::{ZendClassObject, ZendObject, ZendStr, Zval};
+use ext_php_rs::types::{ZendClassObject, ZendObject, Zval};
 use ext_php_rs::zend::{ce, ExecutorGlobals};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -307,22 +307,5 @@ fn callable_name(cb: &Zval) -> String {
     {
         return format!("{{closure}}{}", closure_origin(cb).unwrap_or_default());
     }
-    let mut name: *mut ext_php_rs::ffi::zend_string = std::ptr::null_mut();
-    // SAFETY: zend_is_callable_ex only reads the callable and writes a new string to `name`,
-    // which we own and release.
-    unsafe {
-        ext_php_rs::ffi::zend_is_callable_ex(
-            std::ptr::from_ref(cb).cast_mut(),
-            std::ptr::null_mut(),
-            0,
-            &raw mut name,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        );
-        if name.is_null() {
-            return "?".into();
-        }
-        let zs: ZBox<ZendStr> = ZBox::from_raw(name.cast());
-        String::from_utf8_lossy(zs.as_bytes()).into_owned()
-    }
+    super::engine::callable_name(cb).unwrap_or_else(|| "?".into())
 }

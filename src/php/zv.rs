@@ -1,5 +1,6 @@
 //! Zval plumbing: the core's `Value` view over zvals (raw hash-table walk, no copies),
 //! and small conversions. No event logic here.
+#![allow(unsafe_code, reason = "the FFI fence: raw zval and hash-table access")]
 
 use crate::value::{Key, Kind, Value};
 use ext_php_rs::convert::IntoZval;
@@ -8,8 +9,6 @@ use ext_php_rs::ffi::Bucket;
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, ZendObject, ZendStr, Zval};
 use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
-
-use std::ptr;
 
 /// The raw hash-table walk below reads the engine's array layout: from PHP 8.2 (cfg
 /// `php82`), packed arrays hold bare zvals in `arPacked`; in PHP 8.1 they are Buckets in
@@ -129,6 +128,71 @@ pub unsafe fn ht_for_each<'a, E>(
     }
 }
 
+/// An array key taken out of its table.
+pub enum OwnedKey {
+    Int(i64),
+    Str(Box<[u8]>),
+}
+
+impl OwnedKey {
+    pub fn key(&self) -> Key<'_> {
+        match self {
+            OwnedKey::Int(i) => Key::Int(*i),
+            OwnedKey::Str(s) => Key::Str(s),
+        }
+    }
+}
+
+/// The entries of `ht` (values dereferenced), taken out of it: keys copied, values
+/// shallow clones holding their own references, so code that runs PHP while they are
+/// used cannot pull them from under the caller.
+pub fn entries(ht: &ZendHashTable) -> Vec<(OwnedKey, Zval)> {
+    let mut out = Vec::with_capacity(ht.len());
+    // SAFETY: the closure copies keys and takes references on values; no PHP code runs
+    // and `ht` is not changed.
+    let _ = unsafe {
+        ht_for_each(ht, |k, v| {
+            let key = match k {
+                Key::Int(i) => OwnedKey::Int(i),
+                Key::Str(s) => OwnedKey::Str(s.into()),
+            };
+            out.push((key, v.shallow_clone()));
+            Ok::<(), ()>(())
+        })
+    };
+    out
+}
+
+/// Marks a new object `GC_NOT_COLLECTABLE` (zend_types.h): the cycle collector never
+/// buffers it as a possible root.
+pub fn mark_not_collectable(obj: &mut ZendObject) {
+    const GC_NOT_COLLECTABLE: u32 = 1 << 4;
+    // SAFETY: a flag bit of the object's own header; the exclusive borrow means nothing
+    // else reads or writes it meanwhile.
+    unsafe { obj.gc.u.type_info |= GC_NOT_COLLECTABLE };
+}
+
+/// A class entry registered at start-up (stored in `slot` then); None if its
+/// registration failed or has not run.
+pub fn registered(
+    slot: &std::sync::atomic::AtomicPtr<ext_php_rs::zend::ClassEntry>,
+) -> Option<&'static ext_php_rs::zend::ClassEntry> {
+    // SAFETY: the pointer is null or was stored by the class's registration at module
+    // start-up; class entries of internal classes live until module shutdown.
+    unsafe { slot.load(std::sync::atomic::Ordering::Acquire).as_ref() }
+}
+
+unsafe extern "C" {
+    fn zend_get_constant_str(name: *const std::ffi::c_char, len: usize) -> *mut Zval;
+}
+
+/// A constant's value, if it is defined.
+pub fn constant(name: &str) -> Option<&'static Zval> {
+    // SAFETY: zend_get_constant_str only reads the name; the returned zval (if any) is
+    // owned by the constant table, which outlives the request.
+    unsafe { zend_get_constant_str(name.as_ptr().cast(), name.len()).as_ref() }
+}
+
 /// Does `ht` hold a PHP reference anywhere (down to `depth` levels)?
 fn has_refs(ht: &ZendHashTable, depth: usize) -> bool {
     // SAFETY: the closure only reads type bytes and nested tables; no PHP code runs.
@@ -210,20 +274,6 @@ impl Value for Zval {
     fn len(&self) -> usize {
         deref(self).and_then(Zval::array).map_or(0, ZendHashTable::len)
     }
-}
-
-/// A zval viewing `ht` for as long as the borrow lasts, without taking a reference (no
-/// write to the table, which a shared borrow forbids).
-///
-/// # Safety
-/// The view must not outlive `ht`, and must not be stored or shallow-cloned itself:
-/// share values *inside* it with `shallow_clone()`, which takes proper references.
-pub unsafe fn array_view(ht: &ZendHashTable) -> std::mem::ManuallyDrop<Zval> {
-    let mut zv = Zval::new();
-    zv.value.arr = ptr::from_ref(ht).cast_mut();
-    // IS_ARRAY without the refcounted flag: releasing the view never touches the table.
-    zv.u1.type_info = IS_ARRAY;
-    std::mem::ManuallyDrop::new(zv)
 }
 
 pub fn string(s: &str) -> Zval {
@@ -336,13 +386,25 @@ typed_return!(
 );
 
 /// An optional array argument declared `array $name = []` (an omitted one is `None`).
-pub struct ArrayArg<'a>(pub Option<&'a ZendHashTable>);
+pub struct ArrayArg<'a>(pub Option<&'a Zval>);
 
 impl<'a> ext_php_rs::convert::FromZval<'a> for ArrayArg<'a> {
     const TYPE: DataType = DataType::Array;
 
     fn from_zval(zval: &'a Zval) -> Option<Self> {
-        zval.array().map(|a| ArrayArg(Some(a)))
+        zval.array().map(|_| ArrayArg(Some(zval)))
+    }
+}
+
+/// A required `array` parameter, kept as the argument's own zval: the core reads it in
+/// place through [`Value`], with no zval made around its table.
+pub struct ArrayIn<'a>(pub &'a Zval);
+
+impl<'a> ext_php_rs::convert::FromZval<'a> for ArrayIn<'a> {
+    const TYPE: DataType = DataType::Array;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        zval.array().map(|_| ArrayIn(zval))
     }
 }
 
