@@ -382,7 +382,6 @@ fn return_wrapped(quoted_inner: &str) -> String {
 /// The description template as the inside of a PHP double-quoted string over the event's data.
 fn description_expr(def: &EventDef, component: &str) -> String {
     let mut out = String::new();
-    let mut rest = def.description;
     let lit = |s: &str, out: &mut String| {
         for c in s.chars() {
             match c {
@@ -394,13 +393,14 @@ fn description_expr(def: &EventDef, component: &str) -> String {
             }
         }
     };
-    while let Some(start) = rest.find('{') {
-        lit(&rest[..start], &mut out);
-        let end = rest[start..]
-            .find('}')
-            .map(|e| start + e)
-            .expect("catalogue templates close their braces");
-        let ph = &rest[start + 1..end];
+    for piece in crate::record::pieces(def.description) {
+        let ph = match piece {
+            crate::record::Piece::Text(t) => {
+                lit(t, &mut out);
+                continue;
+            }
+            crate::record::Piece::Placeholder(ph) => ph,
+        };
         match ph.strip_prefix("other.") {
             Some(path) => {
                 out.push_str("{$this->other");
@@ -414,9 +414,7 @@ fn description_expr(def: &EventDef, component: &str) -> String {
                 let _ = write!(out, "{{$this->{ph}}}");
             }
         }
-        rest = &rest[end + 1..];
     }
-    lit(rest, &mut out);
     out
 }
 

@@ -197,24 +197,50 @@ impl<V: Value> Record<V> {
     }
 }
 
+/// One piece of a description template: text, or the name inside a `{placeholder}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+/// The pieces of a description template, in order: the one parser of templates (the
+/// runtime's `get_description()` and the bridge's generated PHP both read them so). A
+/// `{` without its `}` is text.
+pub fn pieces(template: &str) -> impl Iterator<Item = Piece<'_>> {
+    let mut rest = template;
+    let mut pending: Option<Piece<'_>> = None;
+    std::iter::from_fn(move || {
+        if let Some(p) = pending.take() {
+            return Some(p);
+        }
+        if rest.is_empty() {
+            return None;
+        }
+        let Some((start, len)) = rest.find('{').and_then(|s| rest[s..].find('}').map(|e| (s, e))) else {
+            return Some(Piece::Text(std::mem::take(&mut rest)));
+        };
+        let placeholder = Piece::Placeholder(&rest[start + 1..start + len]);
+        let text = &rest[..start];
+        rest = &rest[start + len + 1..];
+        if text.is_empty() {
+            Some(placeholder)
+        } else {
+            pending = Some(placeholder);
+            Some(Piece::Text(text))
+        }
+    })
+}
+
 /// Fills `{placeholder}`s; an unknown or missing one renders as an empty string.
 pub fn render(template: &str, mut lookup: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        match rest[start..].find('}') {
-            Some(end) => {
-                out.push_str(&lookup(&rest[start + 1..start + end]).unwrap_or_default());
-                rest = &rest[start + end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
+    for piece in pieces(template) {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Placeholder(ph) => out.push_str(&lookup(ph).unwrap_or_default()),
         }
     }
-    out.push_str(rest);
     out
 }
 
@@ -336,5 +362,22 @@ mod tests {
             "An artifact of the archive job with id '8' was written to 'archivingstore_s3' as file handle '77'."
         );
         assert_eq!(render("a {x} {y", |p| Some(p.to_uppercase())), "a X {y");
+    }
+
+    #[test]
+    fn templates_are_read_into_pieces() {
+        use Piece::{Placeholder as P, Text as T};
+        let all = |t| pieces(t).collect::<Vec<_>>();
+        assert_eq!(all(""), []);
+        assert_eq!(all("plain"), [T("plain")]);
+        assert_eq!(all("{a}"), [P("a")]);
+        assert_eq!(all("x {a}{other.b.c} y"), [T("x "), P("a"), P("other.b.c"), T(" y")]);
+        assert_eq!(all("open { and {a}"), [T("open "), P(" and {a")]);
+        assert_eq!(all("no close {a"), [T("no close {a")]);
+        assert_eq!(all("{}"), [P("")]);
+        assert_eq!(
+            render("a {x} b {y} {z", |ph| (ph == "x").then(|| "1".into())),
+            "a 1 b  {z"
+        );
     }
 }
