@@ -305,38 +305,30 @@ fn factory_method(def: &EventDef) -> String {
         "     * @return static\n     * @throws \\coding_exception naming the field and the rule broken\n     */\n",
     );
     let method = factory.method();
-    let mut signature = format!("    public static function {method}({}): static {{", params.join(", "));
-    if signature.len() > MAX_LINE {
-        signature = format!(
-            "    public static function {method}(\n{}\n    ): static {{",
-            params
-                .iter()
-                .map(|p| format!("        {p},"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
-    let mut call = format!(
-        "        return static::create_from_record({}, ${record}, [{}]);",
-        sq(method),
-        other.join(", ")
+    let signature = one_line_or_each(&format!("    public static function {method}("), &params, "): static {");
+    let call = one_line_or_each(
+        &format!("        return static::create_from_record({}, ${record}, [", sq(method)),
+        &other,
+        "]);",
     );
-    if call.len() > MAX_LINE {
-        call = format!(
-            "        return static::create_from_record({}, ${record}, [\n{}\n        ]);",
-            sq(method),
-            other
-                .iter()
-                .map(|o| format!("            {o},"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
     format!("{doc}{signature}\n{call}\n    }}\n")
 }
 
 /// Moodle's line length: moodle-cs warns past 132 characters.
 const MAX_LINE: usize = 132;
+
+/// `head`, the items and `tail` on one line when it fits [`MAX_LINE`]; else one item a
+/// line (with a trailing comma) indented one step more than `head`, and `tail` on a line
+/// of its own at `head`'s indent.
+fn one_line_or_each(head: &str, items: &[String], tail: &str) -> String {
+    let line = format!("{head}{}{tail}", items.join(", "));
+    if line.len() <= MAX_LINE {
+        return line;
+    }
+    let indent = &head[..head.len() - head.trim_start().len()];
+    let each: String = items.iter().map(|i| format!("{indent}    {i},\n")).collect();
+    format!("{head}\n{each}{indent}{tail}")
+}
 
 /// A PHP double-quoted string expression as `return` lines, split into concatenated parts
 /// at spaces (never inside a `{$…}` placeholder) so that no line passes [`MAX_LINE`].
@@ -783,24 +775,11 @@ fn factory_test(def: &EventDef) -> String {
         .collect();
     let mut call_args = vec!["$record".to_string()];
     call_args.extend(args);
-    let mut make = format!(
-        "        $make = fn() => {}::{}({});",
-        def.name,
-        def.family.factory.method(),
-        call_args.join(", ")
+    let make = one_line_or_each(
+        &format!("        $make = fn() => {}::{}(", def.name, def.family.factory.method()),
+        &call_args,
+        ");",
     );
-    if make.len() > MAX_LINE {
-        make = format!(
-            "        $make = fn() => {}::{}(\n{}\n        );",
-            def.name,
-            def.family.factory.method(),
-            call_args
-                .iter()
-                .map(|a| format!("            {a},"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
     let mut checks = String::new();
     if def.objecttable().is_some() {
         checks.push_str("        $this->assertEquals($record->id, $event->objectid);\n");
