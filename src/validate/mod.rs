@@ -14,14 +14,9 @@ pub use other::*;
 pub use secrets::*;
 pub use snapshot::*;
 
-/// `b` as UTF-8 text (the common all-ASCII case without the general decoder).
+/// `b` as UTF-8 text (std's decoder has its own fast path for ASCII runs).
 pub fn utf8(b: &[u8]) -> Option<&str> {
-    if b.is_ascii() {
-        // SAFETY: ASCII is valid UTF-8.
-        Some(unsafe { std::str::from_utf8_unchecked(b) })
-    } else {
-        std::str::from_utf8(b).ok()
-    }
+    std::str::from_utf8(b).ok()
 }
 
 #[cfg(test)]
