@@ -11,7 +11,7 @@ GEN      := cargo run -q --no-default-features --features gen --bin moodle-event
 export RUST_BACKTRACE := 0
 
 .PHONY: deps build demo test lint moodle-cs test-core test-embed test-php test-bridge bench bench-extension bench-smoke bench-moodle docs fuzz fuzz-core fuzz-php memcheck
-.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize deb test-deb schemas mutants
+.PHONY: moodle-sites test-moodle test-moodle-45 test-moodle-51 test-php84 test-phpize deb test-deb schemas mutants bench-paths
 
 deps:
 	@[ -n "$(NO_DEPS)" ] || sh scripts/deps.sh
@@ -120,7 +120,11 @@ docs:
 ## Then inside real Moodle (bench-moodle).
 BENCH_ARGS ?= 20000 7
 JIT := -d opcache.enable_cli=1 -d opcache.jit_buffer_size=64M -d opcache.jit=tracing
-bench: bench-extension bench-moodle
+bench: bench-extension bench-paths bench-moodle
+
+## Instructions per event (callgrind) of create(), create_from_job() and create_from_event().
+bench-paths: build
+	bash scripts/bench-paths.sh $(EXT)
 
 bench-extension: build
 	$(PHP_EXT) -d opcache.enable_cli=0 bench/run.php $(BENCH_ARGS)

@@ -56,7 +56,7 @@ where
     if let (Some(_), Some(col)) = (ev.def.record_status, record.status) {
         check_record_status(ev, col, column(col)?.as_ref())?;
     }
-    let mut derived = Vec::new();
+    let mut derived = Vec::with_capacity(ev.def.other.len());
     for spec in derived_keys(ev) {
         if let Some(v) = column(spec.from.unwrap_or_default())?.filter(|v| is_set(v)) {
             derived.push((spec, v));
@@ -103,7 +103,13 @@ where
     };
     let param = record_param(used);
     let mut int = |col: &str| -> std::result::Result<Option<i64>, E> {
-        Ok(int_field(ev, &format!("{param}.{col}"), read(Some(col))?.as_ref())?)
+        let v = read(Some(col))?;
+        match v.as_ref().map(Value::kind) {
+            None | Some(Kind::Null) => Ok(None),
+            Some(Kind::Int(i)) => Ok(Some(i)),
+            // The field's name is made only for what may fail (or be a numeric string).
+            Some(_) => Ok(int_field(ev, &format!("{param}.{col}"), v.as_ref())?),
+        }
     };
     Ok(match (int(id)?, int(level)?) {
         (Some(id), Some(level)) => {
@@ -162,7 +168,7 @@ pub fn merge_other<'a, V: Value>(
             },
         ));
     }
-    let mut known = Vec::new();
+    let mut known = Vec::with_capacity(ev.def.other.len());
     for spec in ev.def.other {
         let mine = derived.iter().find(|(d, _)| std::ptr::eq(*d, spec)).map(|(_, v)| v);
         let theirs = caller.and_then(|c| c.get(spec.key)).filter(|v| v.kind() != Kind::Null);

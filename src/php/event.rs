@@ -10,7 +10,7 @@ use crate::catalogue::{EventName, Factory, KeySpec};
 use crate::error::{Rule, ValidationError};
 use crate::factory;
 use crate::record::{Field, Record, FIELDS};
-use crate::validate::{self, ContextArg, ContextInfo, CreateInput, Fixup, SnapshotColumn};
+use crate::validate::{self, ContextArg, ContextInfo, CreateInput, Fixup};
 use crate::value::{Key, Value};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
@@ -469,35 +469,9 @@ fn context_by_id(ev: &EventName, id: i64) -> PhpResult<ContextInfo> {
     }
 }
 
-/// A snapshot: a stdClass copy of the record's public columns, secret-named ones set to
-/// null (a task row carries its web service token) and detached from the caller. A column
-/// that is no database value (an object, a resource) is refused: none may tie the event
-/// to live PHP state or into a reference cycle.
+/// A snapshot: a stdClass copy of the record's public columns ([`zv::snapshot_copy`]).
 fn snapshot_copy(ev: &EventName, record: &ZendObject) -> PhpResult<Zval> {
-    let mut copy = ZendObject::new_stdclass();
-    let depth = detach_depth();
-    if let Ok(props) = record.get_properties() {
-        for (k, v) in zv::entries(props) {
-            let (name, value) = match k.key() {
-                Key::Int(i) => {
-                    // An int-keyed "column" (an SplFixedArray subclass lists its elements
-                    // so) is checked like any other: no object may get into an event.
-                    let name = i.to_string();
-                    validate::check_snapshot_value(ev, name.as_bytes(), &v, super::limits()).map_err(throw)?;
-                    (name, zv::detach(&v, depth))
-                }
-                Key::Str(s) => match validate::snapshot_column(s) {
-                    SnapshotColumn::Drop => continue,
-                    SnapshotColumn::Redact => (String::from_utf8_lossy(s).into_owned(), Zval::null()),
-                    SnapshotColumn::Keep => {
-                        validate::check_snapshot_value(ev, s, &v, super::limits()).map_err(throw)?;
-                        (String::from_utf8_lossy(s).into_owned(), zv::detach(&v, depth))
-                    }
-                },
-            };
-            let _ = copy.set_property(&name, value);
-        }
-    }
+    let copy = zv::snapshot_copy(ev, record, super::limits(), detach_depth()).map_err(throw)?;
     Ok(copy.into_zval(false)?)
 }
 

@@ -128,39 +128,48 @@ pub unsafe fn ht_for_each<'a, E>(
     }
 }
 
-/// An array key taken out of its table.
-pub enum OwnedKey {
-    Int(i64),
-    Str(Box<[u8]>),
-}
-
-impl OwnedKey {
-    pub fn key(&self) -> Key<'_> {
-        match self {
-            OwnedKey::Int(i) => Key::Int(*i),
-            OwnedKey::Str(s) => Key::Str(s),
-        }
-    }
-}
-
-/// The entries of `ht` (values dereferenced), taken out of it: keys copied, values
-/// shallow clones holding their own references, so code that runs PHP while they are
-/// used cannot pull them from under the caller.
-pub fn entries(ht: &ZendHashTable) -> Vec<(OwnedKey, Zval)> {
-    let mut out = Vec::with_capacity(ht.len());
-    // SAFETY: the closure copies keys and takes references on values; no PHP code runs
-    // and `ht` is not changed.
-    let _ = unsafe {
-        ht_for_each(ht, |k, v| {
-            let key = match k {
-                Key::Int(i) => OwnedKey::Int(i),
-                Key::Str(s) => OwnedKey::Str(s.into()),
-            };
-            out.push((key, v.shallow_clone()));
-            Ok::<(), ()>(())
-        })
+/// A snapshot of `record`: a stdClass copy of its public columns, secret-named ones set
+/// to null (a task row carries its web service token) and values detached from the
+/// caller (down to `depth`). A column that is no database value (an object, a resource)
+/// is refused: none may tie the event to live PHP state or into a reference cycle.
+pub fn snapshot_copy(
+    ev: &crate::catalogue::EventName,
+    record: &ZendObject,
+    limits: crate::validate::Limits,
+    depth: usize,
+) -> Result<ext_php_rs::boxed::ZBox<ZendObject>, crate::error::ValidationError> {
+    use crate::validate::{check_snapshot_value, snapshot_column, SnapshotColumn};
+    let mut copy = ZendObject::new_stdclass();
+    let Ok(props) = record.get_properties() else {
+        return Ok(copy);
     };
-    out
+    // SAFETY: the closure checks values in plain Rust and copies them into a new
+    // stdClass (standard handlers: no __set, no user code); the record's properties are
+    // not changed.
+    unsafe {
+        ht_for_each(props, |k, v| {
+            let (name, value) = match k {
+                Key::Int(i) => {
+                    // An int-keyed "column" (an SplFixedArray subclass lists its elements
+                    // so) is checked like any other: no object may get into an event.
+                    let name = i.to_string();
+                    check_snapshot_value(ev, name.as_bytes(), v, limits)?;
+                    (name, detach(v, depth))
+                }
+                Key::Str(s) => match snapshot_column(s) {
+                    SnapshotColumn::Drop => return Ok(()),
+                    SnapshotColumn::Redact => (String::from_utf8_lossy(s).into_owned(), Zval::null()),
+                    SnapshotColumn::Keep => {
+                        check_snapshot_value(ev, s, v, limits)?;
+                        (String::from_utf8_lossy(s).into_owned(), detach(v, depth))
+                    }
+                },
+            };
+            let _ = copy.set_property(&name, value);
+            Ok(())
+        })
+    }?;
+    Ok(copy)
 }
 
 /// Marks a new object `GC_NOT_COLLECTABLE` (zend_types.h): the cycle collector never

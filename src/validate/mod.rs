@@ -14,9 +14,15 @@ pub use other::*;
 pub use secrets::*;
 pub use snapshot::*;
 
-/// `b` as UTF-8 text (std's decoder has its own fast path for ASCII runs).
+/// `b` as UTF-8 text.
 pub fn utf8(b: &[u8]) -> Option<&str> {
     std::str::from_utf8(b).ok()
+}
+
+/// Is `b` UTF-8? The common all-ASCII case is answered inline, without the decoder.
+#[inline]
+pub fn is_utf8(b: &[u8]) -> bool {
+    b.is_ascii() || std::str::from_utf8(b).is_ok()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::limits::{json_size, key_size, Limits};
 use super::secrets::is_secret_key;
-use super::utf8;
+use super::{is_utf8, utf8};
 use crate::catalogue::{EventName, Format, KeySpec, Table, Type, ValueSet};
 use crate::error::{Result, Rule, ValidationError};
 use crate::value::{canonical_int, Key, Kind, Value};
@@ -123,7 +123,7 @@ impl Walker<'_> {
             Kind::Null | Kind::Bool(_) | Kind::Int(_) => Ok(()),
             Kind::Float(f) if f.is_finite() => Ok(()),
             Kind::Float(_) => Err(self.err(at, Rule::NotFinite)),
-            Kind::Str(s) if utf8(s).is_some() => Ok(()),
+            Kind::Str(s) if is_utf8(s) => Ok(()),
             Kind::Str(_) => Err(self.err(at, Rule::InvalidUtf8)),
             Kind::Array => {
                 if depth >= self.limits.max_depth {
@@ -136,7 +136,7 @@ impl Walker<'_> {
                         if is_secret_key(name) {
                             return Err(self.err(&here, Rule::Secret));
                         }
-                        if utf8(name).is_none() {
+                        if !is_utf8(name) {
                             return Err(self.err(&here, Rule::InvalidUtf8));
                         }
                     }
