@@ -316,6 +316,17 @@ mod tests {
         r.put_snapshot(8, json!({"id": 8}));
         assert_eq!(r.snapshot("local_archiving_job", 8), Some(&json!({"id": 8})));
         assert_eq!(r.snapshot("local_archiving_job", 9), None);
+        // A second snapshot of the same id replaces the first.
+        r.put_snapshot(8, json!({"id": 8, "status": 240}));
+        assert_eq!(
+            r.snapshots().collect::<Vec<_>>(),
+            [(8, &json!({"id": 8, "status": 240}))]
+        );
+        assert_eq!(
+            r.snapshot("local_archiving_job", 8),
+            Some(&json!({"id": 8, "status": 240}))
+        );
+        assert_eq!(r.snapshot("local_archiving_activity_task", 8), None, "another table");
         assert!(matches!(
             r.check_snapshot("user", Some(8)).unwrap_err().rule,
             Rule::SnapshotTable { .. }
@@ -362,6 +373,26 @@ mod tests {
             "An artifact of the archive job with id '8' was written to 'archivingstore_s3' as file handle '77'."
         );
         assert_eq!(render("a {x} {y", |p| Some(p.to_uppercase())), "a X {y");
+        // A string from other, and a missing or non-scalar value left empty.
+        let sent = record(
+            "\\archivingevent_apistub\\event\\transmission_completed",
+            None,
+            json!({"eventname": "\\core\\event\\course_viewed"}),
+        );
+        assert_eq!(
+            sent.description(),
+            "The event '\\core\\event\\course_viewed' was transmitted successfully through 'archivingevent_apistub'."
+        );
+        let odd = record(
+            "\\archivingmod_quiz\\event\\task_completed",
+            Some(8),
+            json!({"jobid": [1]}),
+        );
+        assert!(
+            odd.description().contains("of archive job '' completed"),
+            "{}",
+            odd.description()
+        );
     }
 
     #[test]
