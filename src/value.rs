@@ -173,5 +173,20 @@ mod tests {
         assert!(!json!({"a": 1}).is_list());
         assert!(json!({"0": 1, "1": 2}).is_list());
         assert!(!json!({"1": 1}).is_list());
+        assert_eq!(
+            (json!({"a": 1, "b": 2}).len(), json!([1]).len(), json!("ab").len()),
+            (2, 1, 0)
+        );
+        assert!(json!({}).is_empty() && !json!({"a": 1}).is_empty());
+    }
+
+    #[test]
+    fn keys_are_shown_cut_at_64_characters() {
+        assert_eq!(Key::Int(-7).display(), "-7");
+        let k64 = "é".repeat(64);
+        assert_eq!(Key::Str(k64.as_bytes()).display(), k64, "64 characters are shown whole");
+        let k65 = "é".repeat(65);
+        assert_eq!(Key::Str(k65.as_bytes()).display(), format!("{k64}…"));
+        assert_eq!(Key::Str(b"a\xffb").display(), "a\u{fffd}b");
     }
 }

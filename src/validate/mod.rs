@@ -534,8 +534,11 @@ mod tests {
     use crate::value::{Key, Kind, Value};
 
     /// A value serde_json cannot hold: floats that are not finite, in arrays.
+    #[derive(Debug)]
     enum Raw {
         F(f64),
+        /// A PHP object (a context object).
+        Obj,
         S(&'static str),
         A(Vec<Raw>),
         O(Vec<(&'static str, Raw)>),
@@ -545,6 +548,7 @@ mod tests {
         fn kind(&self) -> Kind<'_> {
             match self {
                 Raw::F(f) => Kind::Float(*f),
+                Raw::Obj => Kind::Object,
                 Raw::S(s) => Kind::Str(s.as_bytes()),
                 Raw::A(_) | Raw::O(_) => Kind::Array,
             }
@@ -692,5 +696,25 @@ mod tests {
             assert_eq!(limits::json_size(&kind), len, "{kind:?}");
         }
         assert_eq!(limits::key_size(&Key::Str(b"cause")), 9);
+    }
+
+    #[test]
+    fn a_context_is_an_object_or_an_id() {
+        let e = ev(FAILED);
+        let arg = |data: &Raw| context_arg(&e, &split_create_data(&e, data).unwrap()).map(|a| format!("{a:?}"));
+        assert!(arg(&Raw::O(vec![("context", Raw::Obj)]))
+            .unwrap()
+            .starts_with("Object("));
+        let err = arg(&Raw::O(vec![("context", Raw::S("5"))])).unwrap_err();
+        assert_eq!(err.field, "context");
+        assert!(
+            err.to_string()
+                .ends_with("must be a context object (or pass contextid), got string"),
+            "{err}"
+        );
+        let both = arg(&Raw::O(vec![("context", Raw::Obj), ("contextid", Raw::S("5"))])).unwrap_err();
+        assert!(matches!(both.rule, Rule::NotAllowed { .. }));
+        assert_eq!(arg(&Raw::O(vec![("contextid", Raw::S("5"))])), Ok("Id(5)".into()));
+        assert_eq!(arg(&Raw::O(vec![])), Ok("Missing".into()));
     }
 }
