@@ -347,6 +347,21 @@ mod tests {
         v["version"] = Value::String(to.into());
     }
 
+    /// The working catalogue's version, and its next minor and next major.
+    fn versions() -> (String, String, String) {
+        let (major, minor, _) = semver(crate::catalogue::version()).unwrap();
+        (
+            crate::catalogue::version().to_string(),
+            format!("{major}.{}.0", minor + 1),
+            format!("{}.0.0", major + 1),
+        )
+    }
+
+    /// Adds a key to an event's `other` (whatever it holds already).
+    fn add_key(v: &mut Value, name: &str, key: Value) {
+        event(v, name)["other"].as_array_mut().unwrap().push(key);
+    }
+
     fn run_on(new: &str) -> (String, bool) {
         run(CURRENT, new, "old.json", "new.json").unwrap()
     }
@@ -394,8 +409,9 @@ mod tests {
                 .find(|k| k["key"] == "status")
                 .unwrap();
             status["required"] = Value::Bool(true);
-            bump(v, "1.1.0");
+            bump(v, &versions().1);
         });
+        let (current, minor, major) = versions();
         let (out, ok) = run_on(&new);
         assert!(!ok, "{out}");
         assert!(
@@ -411,11 +427,14 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.ends_with("FAILED: 2 breaking changes need a new major version: 1.1.0 keeps major 1 of 1.0.0\n"),
+            out.ends_with(&format!(
+                "FAILED: 2 breaking changes need a new major version: {minor} keeps major {} of {current}\n",
+                current.split('.').next().unwrap()
+            )),
             "{out}"
         );
         // With a major bump they are allowed.
-        let (_, ok) = run_on(&new.replace("\"1.1.0\"", "\"2.0.0\""));
+        let (_, ok) = run_on(&new.replace(&format!("\"{minor}\""), &format!("\"{major}\"")));
         assert!(ok);
     }
 
@@ -432,10 +451,9 @@ mod tests {
             let created = event(v, "archive_job_created");
             created["crud"] = Value::String("u".into());
             created["other"][0]["from"] = Value::String("status".into());
-            let completed = event(v, "archive_job_completed");
-            completed["other"] =
-                serde_json::json!([{"key": "note", "type": "string", "required": false, "doc": "a note"}]);
-            bump(v, "1.1.0");
+            let note = serde_json::json!({"key": "note", "type": "string", "required": false, "doc": "a note"});
+            add_key(v, "archive_job_completed", note);
+            bump(v, &versions().1);
         });
         let (out, ok) = run_on(&new);
         assert!(!ok);
@@ -454,17 +472,20 @@ mod tests {
 
     #[test]
     fn a_compatible_change_with_a_minor_bump_passes() {
+        let (current, minor, _) = versions();
         let new = changed(|v| {
-            event(v, "archive_job_completed")["other"] =
-                serde_json::json!([{"key": "note", "type": "string", "required": false, "doc": "a note"}]);
-            bump(v, "1.1.0");
+            let note = serde_json::json!({"key": "note", "type": "string", "required": false, "doc": "a note"});
+            add_key(v, "archive_job_completed", note);
+            bump(v, &minor);
         });
         let (out, ok) = run_on(&new);
         assert!(ok, "{out}");
         // The same change without a version bump is refused.
-        let (out, ok) = run_on(&new.replace("\"1.1.0\"", "\"1.0.0\""));
+        let (out, ok) = run_on(&new.replace(&format!("\"{minor}\""), &format!("\"{current}\"")));
         assert!(
-            !ok && out.ends_with("FAILED: the catalogue changed but its version 1.0.0 is not above 1.0.0\n"),
+            !ok && out.ends_with(&format!(
+                "FAILED: the catalogue changed but its version {current} is not above {current}\n"
+            )),
             "{out}"
         );
     }
