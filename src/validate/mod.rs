@@ -168,6 +168,32 @@ mod tests {
                 Ok(vec![]),
                 "{name}"
             );
+            // The estimate is that JSON with every free-form list written as an object
+            // (PHP's int keys) plus one byte per non-empty array (a comma after its last
+            // entry): the smallest limit that passes is exactly that, so nothing is counted
+            // twice and a size equal to the limit is allowed.
+            fn containers(v: &J) -> usize {
+                match v {
+                    J::Object(m) => usize::from(!m.is_empty()) + m.values().map(containers).sum::<usize>(),
+                    J::Array(a) => usize::from(!a.is_empty()) + a.iter().map(containers).sum::<usize>(),
+                    _ => 0,
+                }
+            }
+            fn keyed(v: &J) -> J {
+                match v {
+                    J::Array(a) => J::Object(a.iter().enumerate().map(|(i, x)| (i.to_string(), keyed(x))).collect()),
+                    J::Object(m) => J::Object(m.iter().map(|(k, x)| (k.clone(), keyed(x))).collect()),
+                    x => x.clone(),
+                }
+            }
+            let estimate = serde_json::to_string(&keyed(&other))
+                .unwrap()
+                .replace("\\\\", "\\")
+                .len()
+                + containers(&other);
+            let smallest =
+                (exact..=exact * 2).find(|&max| validate_other(&ev(name), Some(&other), None, limits(max)).is_ok());
+            assert_eq!(smallest, Some(estimate), "{name}");
             let e = validate_other(&ev(name), Some(&other), None, limits(exact - 1)).unwrap_err();
             assert_eq!(
                 (e.field.as_str(), &e.rule),
@@ -540,6 +566,8 @@ mod tests {
         /// A PHP object (a context object).
         Obj,
         S(&'static str),
+        /// A string that need not be UTF-8.
+        B(&'static [u8]),
         A(Vec<Raw>),
         O(Vec<(&'static str, Raw)>),
     }
@@ -550,6 +578,7 @@ mod tests {
                 Raw::F(f) => Kind::Float(*f),
                 Raw::Obj => Kind::Object,
                 Raw::S(s) => Kind::Str(s.as_bytes()),
+                Raw::B(b) => Kind::Str(b),
                 Raw::A(_) | Raw::O(_) => Kind::Array,
             }
         }
@@ -716,5 +745,65 @@ mod tests {
         assert!(matches!(both.rule, Rule::NotAllowed { .. }));
         assert_eq!(arg(&Raw::O(vec![("contextid", Raw::S("5"))])), Ok("Id(5)".into()));
         assert_eq!(arg(&Raw::O(vec![])), Ok("Missing".into()));
+    }
+
+    #[test]
+    fn free_form_strings_and_keys_are_utf8() {
+        let t = ev("\\archivingevent_apistub\\event\\transmission_completed");
+        let other = |metadata| {
+            Raw::O(vec![
+                ("eventname", Raw::S("\\core\\event\\course_viewed")),
+                ("metadata", metadata),
+            ])
+        };
+        let limits = Limits::default();
+        assert_eq!(
+            validate_other(
+                &t,
+                Some(&other(Raw::O(vec![("note", Raw::B(b"caf\xc3\xa9"))]))),
+                None,
+                limits
+            ),
+            Ok(vec![])
+        );
+        let err = validate_other(
+            &t,
+            Some(&other(Raw::O(vec![("note", Raw::B(b"caf\xe9"))]))),
+            None,
+            limits,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.rule),
+            ("other.metadata.note", Rule::InvalidUtf8)
+        );
+        let err = validate_other(&t, Some(&other(Raw::A(vec![Raw::B(b"\xff")]))), None, limits).unwrap_err();
+        assert_eq!((err.field.as_str(), err.rule), ("other.metadata.0", Rule::InvalidUtf8));
+    }
+
+    #[test]
+    fn the_related_user_defaults_to_a_user_contexts_user_only() {
+        let e = ev(FAILED);
+        let data = json!({"objectid": 1});
+        let input = split_create_data(&e, &data).unwrap();
+        let at = |level| ContextInfo {
+            id: 5,
+            level: Some(level),
+            instanceid: Some(77),
+            courseid: None,
+        };
+        assert_eq!(
+            check_header(&e, &input, Some(at(CONTEXT_USER)), 0)
+                .unwrap()
+                .relateduserid,
+            Some(77)
+        );
+        for level in [10, 40, 50, 70] {
+            assert_eq!(
+                check_header(&e, &input, Some(at(level)), 0).unwrap().relateduserid,
+                None,
+                "{level}"
+            );
+        }
     }
 }
