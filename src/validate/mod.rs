@@ -557,52 +557,8 @@ mod tests {
         ));
     }
 
-    use crate::value::{Key, Kind, Value};
-
-    /// A value serde_json cannot hold: floats that are not finite, in arrays.
-    #[derive(Debug)]
-    enum Raw {
-        F(f64),
-        /// A PHP object (a context object).
-        Obj,
-        S(&'static str),
-        /// A string that need not be UTF-8.
-        B(&'static [u8]),
-        A(Vec<Raw>),
-        O(Vec<(&'static str, Raw)>),
-    }
-
-    impl Value for Raw {
-        fn kind(&self) -> Kind<'_> {
-            match self {
-                Raw::F(f) => Kind::Float(*f),
-                Raw::Obj => Kind::Object,
-                Raw::S(s) => Kind::Str(s.as_bytes()),
-                Raw::B(b) => Kind::Str(b),
-                Raw::A(_) | Raw::O(_) => Kind::Array,
-            }
-        }
-        fn for_each_entry<'s, E>(&'s self, f: &mut dyn FnMut(Key<'s>, &'s Self) -> Result<(), E>) -> Result<(), E> {
-            match self {
-                Raw::A(items) => items.iter().enumerate().try_for_each(|(i, v)| f(Key::Int(i as i64), v)),
-                Raw::O(entries) => entries.iter().try_for_each(|(k, v)| f(Key::Str(k.as_bytes()), v)),
-                _ => Ok(()),
-            }
-        }
-        fn get(&self, key: &str) -> Option<&Self> {
-            match self {
-                Raw::O(entries) => entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
-                _ => None,
-            }
-        }
-        fn len(&self) -> usize {
-            match self {
-                Raw::A(items) => items.len(),
-                Raw::O(entries) => entries.len(),
-                _ => 0,
-            }
-        }
-    }
+    use crate::value::test_value::Raw;
+    use crate::value::{Key, Kind};
 
     #[test]
     fn a_snapshot_keeps_no_float_that_is_not_finite() {

@@ -388,3 +388,54 @@ pub fn validate_other<V: Value + ?Sized>(
     }
     Ok(w.fixups)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::resolve;
+    use crate::value::test_value::Raw;
+
+    /// Checks `v` against a type no catalogue key has today (bool, float).
+    fn typed(ty: &'static Type, v: &Raw) -> Result<()> {
+        let ev = resolve("\\local_archiving\\event\\archive_job_failed").unwrap();
+        let mut w = Walker {
+            ev: &ev,
+            limits: Limits::default(),
+            fixups: Vec::new(),
+            bytes: std::cell::Cell::new(0),
+            counted: std::cell::Cell::new(0),
+        };
+        w.check_typed(&Path::Field(&Path::Other, "x"), ty, v, 1)
+    }
+
+    #[test]
+    fn bools_and_floats() {
+        static BOOL: Type = Type::Bool;
+        static FLOAT: Type = Type::Float;
+        assert_eq!(typed(&BOOL, &Raw::Bool(true)), Ok(()));
+        let e = typed(&BOOL, &Raw::F(1.0)).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.rule),
+            (
+                "other.x",
+                Rule::WrongType {
+                    expected: "bool",
+                    got: "float"
+                }
+            )
+        );
+        assert_eq!(typed(&FLOAT, &Raw::F(1.5)), Ok(()));
+        assert_eq!(typed(&FLOAT, &Raw::Int(2)), Ok(()), "an int is a float");
+        for bad in [f64::NAN, f64::INFINITY] {
+            assert_eq!(typed(&FLOAT, &Raw::F(bad)).unwrap_err().rule, Rule::NotFinite);
+        }
+        let e = typed(&FLOAT, &Raw::S("1.5")).unwrap_err();
+        assert_eq!(
+            e.rule,
+            Rule::WrongType {
+                expected: "float",
+                got: "string"
+            }
+        );
+    }
+}
