@@ -150,6 +150,7 @@ pub mod test_value {
     /// A value serde_json cannot hold: floats that are not finite, in arrays.
     #[derive(Debug)]
     pub enum Raw {
+        Null,
         Bool(bool),
         Int(i64),
         F(f64),
@@ -165,6 +166,7 @@ pub mod test_value {
     impl Value for Raw {
         fn kind(&self) -> Kind<'_> {
             match self {
+                Raw::Null => Kind::Null,
                 Raw::Bool(b) => Kind::Bool(*b),
                 Raw::Int(i) => Kind::Int(*i),
                 Raw::F(f) => Kind::Float(*f),

@@ -145,6 +145,7 @@ mod tests {
     fn other_is_bounded_by_its_json_size_never_undercounted() {
         let cases = [
             (FAILED, json!({"cause": "disk full", "status": 240})),
+            (FAILED, json!({"cause": "disk full", "status": null})),
             (
                 TASK,
                 json!({"jobid": 3, "activity": {"cmid": 5, "modname": "quiz", "instanceid": 9, "name": "Q1"},
@@ -452,6 +453,46 @@ mod tests {
             (e.field.as_str(), e.rule),
             ("other.jobid", Rule::NotObjectid { objectid: 13, got: 12 })
         );
+        // An int is compared the same way.
+        let int = json!({"jobid": 12, "cause": "x"});
+        assert!(validate_other(&w, Some(&int), Some(12), Limits::default()).is_ok());
+        let e = validate_other(&w, Some(&int), Some(13), Limits::default()).unwrap_err();
+        assert_eq!(e.rule, Rule::NotObjectid { objectid: 13, got: 12 });
+    }
+
+    #[test]
+    fn ints_and_strings_at_their_bounds() {
+        let updated = "\\archivingmod_quiz\\event\\task_updated";
+        let progress = |p: J| {
+            validate_other(
+                &ev(updated),
+                Some(&json!({"jobid": 1, "updatedfields": ["status"], "progress": p})),
+                None,
+                Limits::default(),
+            )
+        };
+        assert_eq!(progress(json!(100)), Ok(vec![]), "the maximum itself");
+        assert_eq!(progress(json!(0)), Ok(vec![]), "the minimum itself");
+        assert_eq!(
+            progress(json!(101)).unwrap_err().rule,
+            Rule::TooLarge { max: 100, got: 101 }
+        );
+        assert_eq!(
+            progress(json!(-1)).unwrap_err().rule,
+            Rule::TooSmall { min: 0, got: -1 }
+        );
+        let cause = |c: String| validate_other(&ev(FAILED), Some(&json!({"cause": c})), None, Limits::default());
+        assert_eq!(cause("x".repeat(1024)), Ok(vec![]), "1024 characters");
+        assert_eq!(cause("é".repeat(1024)), Ok(vec![]), "1024 characters of 2 bytes each");
+        assert_eq!(
+            cause("x".repeat(1025)).unwrap_err().rule,
+            Rule::TooLong { max: 1024, len: 1025 }
+        );
+        assert_eq!(
+            cause("é".repeat(1025)).unwrap_err().rule,
+            Rule::TooLong { max: 1024, len: 1025 }
+        );
+        assert_eq!(cause("é".repeat(600)), Ok(vec![]), "1200 bytes, 600 characters");
     }
 
     #[test]

@@ -395,12 +395,16 @@ mod tests {
     use crate::catalogue::resolve;
     use crate::value::test_value::Raw;
 
-    /// Checks `v` against a type no catalogue key has today (bool, float).
+    /// Checks `v` against a type no catalogue key has today (bool, float, nesting).
     fn typed(ty: &'static Type, v: &Raw) -> Result<()> {
+        typed_within(ty, v, Limits::default())
+    }
+
+    fn typed_within(ty: &'static Type, v: &Raw, limits: Limits) -> Result<()> {
         let ev = resolve("\\local_archiving\\event\\archive_job_failed").unwrap();
         let mut w = Walker {
             ev: &ev,
-            limits: Limits::default(),
+            limits,
             fixups: Vec::new(),
             bytes: std::cell::Cell::new(0),
             counted: std::cell::Cell::new(0),
@@ -437,5 +441,59 @@ mod tests {
                 got: "string"
             }
         );
+    }
+
+    fn key(key: &'static str, required: bool, ty: Type) -> KeySpec {
+        KeySpec {
+            key,
+            required,
+            doc: "",
+            from: None,
+            refers: None,
+            same_as_objectid: false,
+            ty,
+        }
+    }
+
+    #[test]
+    fn nesting_counts_each_level_once() {
+        static LISTS: Type = Type::List {
+            items: &Type::List {
+                items: &Type::List { items: &Type::Bool },
+            },
+        };
+        let three = Raw::A(vec![Raw::A(vec![Raw::A(vec![Raw::Bool(true)])])]);
+        let limits = |max_depth| Limits {
+            max_depth,
+            ..Limits::default()
+        };
+        assert_eq!(typed_within(&LISTS, &three, limits(4)), Ok(()));
+        assert!(matches!(
+            typed_within(&LISTS, &three, limits(3)).unwrap_err().rule,
+            Rule::TooDeep { max: 3 }
+        ));
+        static FIELDS: std::sync::LazyLock<Type> = std::sync::LazyLock::new(|| {
+            let inner: &'static [KeySpec] = Box::leak(Box::new([key("b", true, Type::Array { fields: &[] })]));
+            let outer: &'static [KeySpec] = Box::leak(Box::new([key("a", true, Type::Array { fields: inner })]));
+            Type::Array { fields: outer }
+        });
+        let nested = Raw::O(vec![("a", Raw::O(vec![("b", Raw::O(vec![("c", Raw::Int(1))]))]))]);
+        assert_eq!(typed_within(&FIELDS, &nested, limits(4)), Ok(()));
+        assert!(matches!(
+            typed_within(&FIELDS, &nested, limits(3)).unwrap_err().rule,
+            Rule::TooDeep { .. }
+        ));
+    }
+
+    #[test]
+    fn a_null_optional_field_is_not_given() {
+        static OPTIONAL: std::sync::LazyLock<Type> = std::sync::LazyLock::new(|| {
+            let fields: &'static [KeySpec] = Box::leak(Box::new([key("n", false, Type::Bool)]));
+            Type::Array { fields }
+        });
+        assert_eq!(typed(&OPTIONAL, &Raw::O(vec![("n", Raw::Null)])), Ok(()));
+        assert_eq!(typed(&OPTIONAL, &Raw::O(vec![])), Ok(()));
+        let e = typed(&OPTIONAL, &Raw::O(vec![("n", Raw::Int(1))])).unwrap_err();
+        assert_eq!(e.field, "other.x.n");
     }
 }
