@@ -471,6 +471,80 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_of_change_is_named() {
+        let new = changed(|v| {
+            // Keys: made optional, a bound widened, removed and added, a format changed
+            // and removed, a type changed.
+            v["keys"]["cause"]["required"] = Value::Bool(false);
+            v["keys"]["cause"].as_object_mut().unwrap().remove("maxlength");
+            v["keys"]["forwarded"]["maxlength"] = Value::from(200);
+            v["keys"]["forwarded"]["format"] = Value::String("identifier".into());
+            v["keys"]["updatedfields"]["items"]
+                .as_object_mut()
+                .unwrap()
+                .remove("format");
+            v["keys"]["jobid"].as_object_mut().unwrap().remove("min");
+            let updated = event(v, "task_updated");
+            for k in updated["other"].as_array_mut().unwrap() {
+                if k["key"] == "progress" {
+                    k["max"] = Value::from(200);
+                    k["min"] = Value::from(-1);
+                }
+                if k["key"] == "status" {
+                    k["type"] = Value::String("string".into());
+                    k.as_object_mut().unwrap().remove("values");
+                }
+            }
+            // Columns: one removed from a table a key names, one added to another.
+            let job = v["tables"]["local_archiving_job"].as_array_mut().unwrap();
+            job.retain(|c| c != "origin");
+            v["tables"]["local_archiving_activity_task"]
+                .as_array_mut()
+                .unwrap()
+                .push("extra".into());
+            bump(v, &versions().2);
+        });
+        let (out, ok) = run_on(&new);
+        assert!(ok, "a major bump allows it all\n{out}");
+        for line in [
+            "compatible  \\local_archiving\\event\\archive_job_failed: other.cause: required key made optional",
+            "compatible  \\local_archiving\\event\\archive_job_failed: other.cause: maximum length 1024 removed",
+            "BREAKING    \\archivingevent_<name>\\event\\transmission_completed: other.eventname: maximum length 200 added",
+            "BREAKING    \\archivingevent_<name>\\event\\transmission_completed: other.eventname: format changed: Some(EventName) to Some(Identifier)",
+            "compatible  \\archivingstore_<name>\\event\\write_task_updated: other.updatedfields[]: format removed",
+            "compatible  \\archivingmod_<name>\\event\\task_created: other.jobid: minimum 1 removed",
+            "compatible  \\archivingmod_<name>\\event\\task_updated: other.progress: maximum widened from 100 to 200",
+            "compatible  \\archivingmod_<name>\\event\\task_updated: other.progress: minimum widened from 0 to -1",
+            "BREAKING    \\archivingmod_<name>\\event\\task_updated: other.status: type changed from int to string",
+            "BREAKING    \\local_archiving\\event\\archive_job_updated: other.updatedfields[]: columns removed: origin",
+            "compatible  \\archivingmod_<name>\\event\\task_updated: other.updatedfields[]: columns added",
+        ] {
+            assert!(out.contains(line), "missing {line}\n{out}");
+        }
+        // The other direction: a minimum added, a table restriction added and removed.
+        let new = changed(|v| {
+            v["keys"]["cause"]["maxlength"] = Value::from(1024);
+            v["keys"]["updatedfields"]["items"]["table"] = Value::String("local_archiving_job".into());
+            bump(v, &versions().2);
+        });
+        let (out, _) = run_on(&new);
+        let line = "BREAKING    \\archivingstore_<name>\\event\\write_task_updated: other.updatedfields[]: restricted to a table's columns";
+        assert!(out.contains(line), "missing {line}\n{out}");
+        assert!(!out.contains("other.cause"), "an unchanged bound is no change\n{out}");
+        let new = changed(|v| {
+            for k in event(v, "archive_job_updated")["other"].as_array_mut().unwrap() {
+                if k["ref"] == "updatedfields" {
+                    k["items"].as_object_mut().unwrap().remove("table");
+                }
+            }
+            bump(v, &versions().1);
+        });
+        let (out, ok) = run_on(&new);
+        let line = "compatible  \\local_archiving\\event\\archive_job_updated: other.updatedfields[]: no longer restricted to a table's columns";
+        assert!(ok && out.contains(line), "missing {line}\n{out}");
+    }
+
+    #[test]
     fn a_compatible_change_with_a_minor_bump_passes() {
         let (current, minor, _) = versions();
         let new = changed(|v| {
