@@ -375,3 +375,40 @@ impl Catalogue {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RELEASED: &str = include_str!("../catalogue/released/1.0.0.json");
+
+    #[test]
+    fn an_object_is_expected_where_one_is_declared() {
+        let mut v: serde_json::Value = serde_json::from_str(RELEASED).unwrap();
+        v["locations"] = serde_json::json!([]);
+        let e = Catalogue::parse(&v.to_string()).unwrap_err();
+        assert!(e.contains("expected an object"), "{e}");
+    }
+
+    #[test]
+    fn catalogue_1_0_0_derives_only_a_transmissions_eventname() {
+        let mut v: serde_json::Value = serde_json::from_str(RELEASED).unwrap();
+        let created = v["events"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|e| e["name"] == "archive_job_created")
+            .unwrap();
+        created["other"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"key": "eventname", "type": "string", "required": false, "doc": "a name"}));
+        let contract = Catalogue::parse(&v.to_string()).unwrap().contract().unwrap();
+        let from = |class: &str| contract.events[class].other["eventname"].from.clone();
+        assert_eq!(from("\\local_archiving\\event\\archive_job_created"), None);
+        assert_eq!(
+            from("\\archivingevent_<name>\\event\\transmission_completed").as_deref(),
+            Some("eventname")
+        );
+    }
+}

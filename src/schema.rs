@@ -356,6 +356,9 @@ mod tests {
                 ("eventname", json!("\\local_archiving\\event\\other_event")),
                 ("anonymous", json!(2)),
                 ("contextid", json!(0)),
+                ("userid", json!(-2)),
+                ("relateduserid", json!(-2)),
+                ("courseid", json!(-1)),
                 ("timecreated", json!("yesterday")),
             ] {
                 let mut data = good.clone();
@@ -365,7 +368,40 @@ mod tests {
             let mut data = good.clone();
             data.as_object_mut().unwrap().insert("extra".into(), json!(1));
             assert!(!v.is_valid(&data), "{class}: a field beyond the 17");
+            // -1 is a user id Moodle uses (the CLI's), as is null for relateduserid.
+            for (field, value) in [
+                ("userid", json!(-1)),
+                ("relateduserid", json!(-1)),
+                ("relateduserid", Value::Null),
+            ] {
+                let mut data = good.clone();
+                data[field] = value;
+                assert!(v.is_valid(&data), "{class}: {field} {}", data[field]);
+            }
         }
+    }
+
+    #[test]
+    fn only_an_identifier_is_capped_at_100_characters() {
+        let of = |name: &str| json_schema(resolve(name).unwrap().def);
+        let written = of("\\archivingstore_s3\\event\\write_task_updated");
+        let identifier = &written["properties"]["other"]["properties"]["updatedfields"]["items"];
+        assert_eq!(identifier["maxLength"], json!(100), "{identifier}");
+        let updated = of("\\local_archiving\\event\\archive_job_updated");
+        let items = &updated["properties"]["other"]["properties"]["updatedfields"]["items"];
+        let sent = of("\\archivingevent_apistub\\event\\transmission_completed");
+        let eventname = &sent["properties"]["other"]["properties"]["eventname"];
+        assert!(
+            eventname["pattern"].is_string() && eventname.get("maxLength").is_none(),
+            "{eventname}"
+        );
+        let failed = of("\\local_archiving\\event\\archive_job_failed");
+        assert_eq!(
+            failed["properties"]["other"]["properties"]["cause"]["maxLength"],
+            json!(1024)
+        );
+        // A column name (the table's columns) is no identifier-capped string here.
+        assert!(items["enum"].is_array(), "{items}");
     }
 
     #[test]
