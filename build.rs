@@ -236,19 +236,19 @@ impl Gen<'_> {
         self.out.push('\n');
     }
 
+    /// What a family's factory reads (its entry in `factories`).
+    fn record_of(&self, f: &model::FamilyDef) -> Option<&model::RecordDef> {
+        self.cat.factories.as_ref().and_then(|all| all.get(f.factory.name()))
+    }
+
     /// A family's factory's record; a row's status column must be its table's.
     fn record(&self, f: &model::FamilyDef, what: &str) -> String {
-        let r = self
-            .cat
-            .factories
-            .as_ref()
-            .and_then(|all| all.get(f.factory.name()))
-            .unwrap_or_else(|| {
-                panic!(
-                    "catalogue: {what}: factory `{}` has no entry in `factories`",
-                    f.factory.name()
-                )
-            });
+        let r = self.record_of(f).unwrap_or_else(|| {
+            panic!(
+                "catalogue: {what}: factory `{}` has no entry in `factories`",
+                f.factory.name()
+            )
+        });
         if let (Some(status), Some(table)) = (&r.status, &f.objecttable) {
             let columns = self.cat.tables.get(table).map(Vec::as_slice).unwrap_or_default();
             assert!(
@@ -358,13 +358,14 @@ impl Gen<'_> {
                 .find(|f| f.id == e.family)
                 .unwrap_or_else(|| panic!("catalogue: {what}: unknown family `{}`", e.family));
             let other = self.keys(&e.other, &what);
-            let record = self
-                .cat
-                .factories
-                .as_ref()
-                .and_then(|all| all.get(family.factory.name()));
+            // Moodle's LEVEL_OTHER, LEVEL_TEACHING, LEVEL_PARTICIPATING.
             assert!(
-                e.record_status.is_none() || record.is_some_and(|r| r.status.is_some()),
+                (0..=2).contains(&e.edulevel),
+                "catalogue: {what}: edulevel {} is none of Moodle's levels (0, 1, 2)",
+                e.edulevel
+            );
+            assert!(
+                e.record_status.is_none() || self.record_of(family).is_some_and(|r| r.status.is_some()),
                 "catalogue: {what}: record_status, but the family's record names no status column"
             );
             if let Some(table) = &family.objecttable {

@@ -556,12 +556,13 @@ fn family_base(family: &Family) -> File {
     }
 }
 
-/// Moodle's constant for an education level.
+/// Moodle's constant for an education level (build.rs admits only these three).
 fn level_const(edulevel: u8) -> &'static str {
     match edulevel {
+        0 => "LEVEL_OTHER",
         1 => "LEVEL_TEACHING",
         2 => "LEVEL_PARTICIPATING",
-        _ => "LEVEL_OTHER",
+        other => unreachable!("edulevel {other}: build.rs refuses it"),
     }
 }
 
